@@ -1,0 +1,76 @@
+"""The probes job of one (model, revision): for every task and layer, a gold probe and a
+weak-to-strong probe on split B, scored on the test split beside the weak supervisor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from pipeline.io import atomic_path
+from pipeline.metrics import accuracy, auroc, pgr
+from pipeline.probes import LogisticProbe
+from pipeline.store import check_alignment, load_activations
+
+
+def evaluate_layer(
+    features: np.ndarray, table: pd.DataFrame, p_weak: np.ndarray, probes: Mapping, min_margin: float
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Metrics of weak, W2S and gold on the test split, and the per-example test predictions."""
+    train = (table["split"] == "B").to_numpy()
+    test = (table["split"] == "test").to_numpy()
+    gold = table["label"].to_numpy()
+
+    def probe() -> LogisticProbe:
+        return LogisticProbe(cs=probes["Cs"], folds=probes["cv_folds"], seed=probes.get("seed", 0))
+
+    gold_probe = probe().fit(features[train], gold[train].astype(float))
+    w2s_probe = probe().fit(features[train], p_weak[train])  # weak labels only, for fitting and for C
+    predictions = pd.DataFrame(
+        {
+            "id": table["id"][test].to_numpy(),
+            "label": gold[test],
+            "p_weak": p_weak[test],
+            "p_w2s": w2s_probe.predict_proba(features[test]),
+            "p_gold": gold_probe.predict_proba(features[test]),
+        }
+    )
+    y = predictions["label"].to_numpy()
+    row = {}
+    for kind in ("weak", "w2s", "gold"):
+        row[f"{kind}_acc"] = accuracy(predictions[f"p_{kind}"], y)
+        row[f"{kind}_auroc"] = auroc(predictions[f"p_{kind}"], y)
+    row["gain"] = row["w2s_acc"] - row["weak_acc"]
+    row["pgr"] = pgr(row["weak_acc"], row["w2s_acc"], row["gold_acc"], min_margin)
+    row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, n_train=int(train.sum()), n_test=int(test.sum()))
+    return row, predictions
+
+
+def write_revision_metrics(
+    activations_path: str,
+    task_paths: Mapping[str, str],
+    weak_paths: Mapping[str, str],
+    probes: Mapping,
+    metrics: Mapping,
+    identity: Mapping[str, object],
+    metrics_out: str,
+    predictions_out: str,
+) -> None:
+    """Write one metrics row per (task, layer), led by `identity` (model, revision, step,
+    tokens), and the test predictions of every probe."""
+    rows, predictions = [], []
+    for task, task_path in task_paths.items():
+        table = pd.read_parquet(task_path)
+        weak = pd.read_parquet(weak_paths[task]).set_index("id").loc[table["id"]]
+        by_layer, metadata = load_activations(activations_path, task)
+        check_alignment(metadata, task, table["id"].tolist(), activations_path)
+        for layer, features in sorted(by_layer.items()):
+            row, preds = evaluate_layer(features, table, weak["p_weak"].to_numpy(), probes, metrics["pgr_min_margin"])
+            rows.append({**identity, "task": task, "layer": layer, **row})
+            predictions.append(preds.assign(task=task, layer=layer))
+    with atomic_path(metrics_out) as partial:
+        pd.DataFrame(rows).to_csv(partial, index=False)
+    with atomic_path(predictions_out) as partial:
+        pd.concat(predictions, ignore_index=True).to_parquet(partial, index=False)

@@ -1,0 +1,62 @@
+"""Every output path of the workflow, built in one place.
+
+Called without arguments, a function returns the Snakemake pattern with its wildcards;
+called with values, the concrete path.
+"""
+
+from __future__ import annotations
+
+RESULTS = "results"
+LOGS = "logs"
+
+
+def tiny_corpus() -> str:
+    return f"{RESULTS}/tiny/corpus.parquet"
+
+
+def tiny_task_documents() -> str:
+    return f"{RESULTS}/tiny/task_documents.parquet"
+
+
+def tiny_tokenizer() -> str:
+    return f"{RESULTS}/tiny/tokenizer"
+
+
+def tiny_checkpoints(model: str = "{model}") -> str:
+    return f"{RESULTS}/checkpoints/{model}"
+
+
+def tiny_losses(model: str = "{model}") -> str:
+    return f"{RESULTS}/tiny/{model}_losses.csv"
+
+
+def task_table(task: str = "{task}") -> str:
+    return f"{RESULTS}/tasks/{task}.parquet"
+
+
+def weak_labels(task: str = "{task}") -> str:
+    return f"{RESULTS}/weak/{task}.parquet"
+
+
+def activations(model: str = "{model}", revision: str = "{revision}") -> str:
+    return f"{RESULTS}/activations/{model}/{revision}.safetensors"
+
+
+def probe_metrics(model: str = "{model}", revision: str = "{revision}") -> str:
+    return f"{RESULTS}/probes/{model}/{revision}.csv"
+
+
+def probe_predictions(model: str = "{model}", revision: str = "{revision}") -> str:
+    return f"{RESULTS}/probes/{model}/{revision}_predictions.parquet"
+
+
+def metrics_table() -> str:
+    return f"{RESULTS}/tables/metrics.csv"
+
+
+def figure(name: str = "{name}") -> str:
+    return f"{RESULTS}/figures/{name}.png"
+
+
+def log(rule: str, *wildcards: str) -> str:
+    return "/".join([LOGS, rule, *wildcards]) + ".log"

@@ -1,0 +1,53 @@
+import re
+
+import pipeline.paths as paths
+from pipeline.config import check_config, model_revisions
+from snakemake.utils import validate
+
+
+validate(config, schema="../../config/schemas/config.schema.yaml")
+check_config(config)
+
+REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
+TASKS = sorted(config["tasks"])
+
+
+wildcard_constraints:
+    model="|".join(map(re.escape, config["models"])),
+    revision=r"[A-Za-z0-9._-]+",
+    task="|".join(map(re.escape, TASKS)),
+
+
+def all_targets():
+    return [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step")]
+
+
+def revision_info(model, revision):
+    return next(r for r in REVISIONS[model] if r.name == revision)
+
+
+def checkpoint_input(wildcards):
+    """The local checkpoint folder a model's extraction needs (none for the hub)."""
+    if config["models"][wildcards.model]["source"] == "tiny":
+        return paths.tiny_checkpoints(wildcards.model)
+    return []
+
+
+def task_inputs(wildcards):
+    """Inputs of a task's table, by its source."""
+    source = config["tasks"][wildcards.task]["source"]
+    if source == "tiny":
+        return {"documents": paths.tiny_task_documents()}
+    return {}
+
+
+def weak_supervisor_inputs(wildcards):
+    spec = config["weak_supervisor"]
+    inputs = {"task": paths.task_table(wildcards.task)}
+    if spec["kind"] == "probe":
+        inputs["activations"] = paths.activations(spec["model"], spec["revision"])
+    return inputs
+
+
+def metric_tables():
+    return [paths.probe_metrics(m, r.name) for m, revs in REVISIONS.items() for r in revs]

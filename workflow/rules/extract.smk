@@ -1,0 +1,20 @@
+rule extract:
+    input:
+        checkpoint=checkpoint_input,
+        tasks=expand(paths.task_table(), task=TASKS),
+    output:
+        paths.activations(),
+    log:
+        paths.log("extract", "{model}", "{revision}"),
+    params:
+        tasks=TASKS,
+        extraction=config["extraction"],
+        hub=config.get("hub", {}),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/extract.py"

@@ -1,0 +1,7 @@
+from pipeline.joblog import redirect_output
+
+redirect_output(snakemake.log[0])
+
+from pipeline.plots import write_figures  # noqa: E402
+
+write_figures(snakemake.input[0], snakemake.output.accuracy, snakemake.output.pgr)

@@ -1,0 +1,7 @@
+from pipeline.joblog import redirect_output
+
+redirect_output(snakemake.log[0])
+
+from pipeline.aggregate import write_metrics_table  # noqa: E402
+
+write_metrics_table(snakemake.input, snakemake.output[0])
