@@ -6,7 +6,8 @@ On 0/1 labels it is exactly scikit-learn's problem. Model selection (C) uses k-f
 cross-validation scored by the same cross-entropy on held-out folds of the training labels,
 so a weak-to-strong probe never sees a gold label, not even for selection.
 
-All (fold, C) problems are solved at once by a batched, damped Newton method in float64:
+All (fold, C) problems are solved at once by a batched, damped Newton method in float64
+(numpy only, so a probes job starts fast):
 they share the feature matrix, so one pass fits a whole CV grid.
 """
 
@@ -16,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 DEFAULT_CS: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
 
@@ -26,9 +26,13 @@ def soft_cross_entropy(p_true: np.ndarray, p_pred: np.ndarray) -> float:
     return float(-np.mean(p_true * np.log(p_pred) + (1 - p_true) * np.log(1 - p_pred)))
 
 
-def _objective(z: torch.Tensor, theta: torch.Tensor, p: torch.Tensor, w: torch.Tensor, inv_c: torch.Tensor) -> torch.Tensor:
+def _log_sigmoid(t: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -t)
+
+
+def _objective(z: np.ndarray, theta: np.ndarray, p: np.ndarray, w: np.ndarray, inv_c: np.ndarray) -> np.ndarray:
     logits = theta @ z.T  # (k, n)
-    ce = torch.nn.functional.binary_cross_entropy_with_logits(logits, p, reduction="none")
+    ce = -(p * _log_sigmoid(logits) + (1 - p) * _log_sigmoid(-logits))
     return (w * ce).sum(1) + 0.5 * inv_c * (theta[:, :-1] ** 2).sum(1)
 
 
@@ -41,36 +45,35 @@ def fit_logistic_batch(
     outside a CV fold), `cs` (k,) inverse L2 strengths. Returns coefficients (k, d) and
     intercepts (k,).
     """
-    z = torch.from_numpy(np.hstack([x, np.ones((len(x), 1))])).double()
-    p_t = torch.tensor(p, dtype=torch.float64)
-    w_t = torch.tensor(weights, dtype=torch.float64)
-    inv_c = 1.0 / torch.as_tensor(cs, dtype=torch.float64)
-    k, d1 = len(cs), z.shape[1]
-    ridge = torch.ones(d1, dtype=torch.float64)
-    ridge[-1] = 0.0
-    theta = torch.zeros(k, d1, dtype=torch.float64)
-    loss = _objective(z, theta, p_t, w_t, inv_c)
+    z = np.hstack([np.asarray(x, dtype=np.float64), np.ones((len(x), 1))])
+    p = np.broadcast_to(np.asarray(p, dtype=np.float64), np.shape(weights))
+    w = np.asarray(weights, dtype=np.float64)
+    inv_c = 1.0 / np.asarray(cs, dtype=np.float64)
+    k, d1 = len(inv_c), z.shape[1]
+    ridge = np.ones(d1)
+    ridge[-1] = 0.0  # the intercept is not penalized
+    theta = np.zeros((k, d1))
+    loss = _objective(z, theta, p, w, inv_c)
     for _ in range(max_iter):
-        s = torch.sigmoid(theta @ z.T)
-        grad = (w_t * (s - p_t)) @ z + inv_c[:, None] * ridge * theta
-        hess = ((w_t * s * (1 - s)).unsqueeze(-1) * z).transpose(1, 2) @ z
-        hess = hess + torch.diag_embed(inv_c[:, None] * ridge + 1e-10)
-        step = torch.linalg.solve(hess, grad.unsqueeze(-1)).squeeze(-1)
+        s = 1 / (1 + np.exp(-(theta @ z.T)))
+        grad = (w * (s - p)) @ z + inv_c[:, None] * ridge * theta
+        hess = np.swapaxes((w * s * (1 - s))[:, :, None] * z, 1, 2) @ z
+        hess[:, np.arange(d1), np.arange(d1)] += inv_c[:, None] * ridge + 1e-10
+        step = np.linalg.solve(hess, grad[..., None])[..., 0]
         # backtracking per problem: halve the step until the objective does not increase
-        scale = torch.ones(k, dtype=torch.float64)
+        scale = np.ones(k)
         for _ in range(30):
             candidate = theta - scale[:, None] * step
-            new_loss = _objective(z, candidate, p_t, w_t, inv_c)
+            new_loss = _objective(z, candidate, p, w, inv_c)
             worse = new_loss > loss + 1e-12
             if not worse.any():
                 break
-            scale = torch.where(worse, scale / 2, scale)
-        decrease = (loss - new_loss).abs().max().item()
-        theta, loss = candidate, torch.minimum(new_loss, loss)
-        if decrease < tol * max(1.0, loss.abs().max().item()):
+            scale = np.where(worse, scale / 2, scale)
+        decrease = np.abs(loss - new_loss).max()
+        theta, loss = candidate, np.minimum(new_loss, loss)
+        if decrease < tol * max(1.0, np.abs(loss).max()):
             break
-    theta_np = theta.numpy()
-    return theta_np[:, :-1], theta_np[:, -1]
+    return theta[:, :-1], theta[:, -1]
 
 
 def fold_masks(p: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -110,7 +113,7 @@ class LogisticProbe:
             held_out = fold_masks(p, self.folds, self.seed)
             grid_c = np.repeat(cs, self.folds)
             grid_held = np.tile(held_out, (len(cs), 1))
-            coef, intercept = fit_logistic_batch(z, np.broadcast_to(p, grid_held.shape), ~grid_held, grid_c)
+            coef, intercept = fit_logistic_batch(z, p, ~grid_held, grid_c)
             probs = 1 / (1 + np.exp(-(coef @ z.T + intercept[:, None])))
             losses = [
                 soft_cross_entropy(p[grid_held[j]], probs[j, grid_held[j]]) for j in range(len(grid_c))

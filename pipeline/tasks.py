@@ -47,9 +47,9 @@ def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> 
     Within each class, examples are ordered by id and dealt out to A, then B, then test;
     examples beyond the requested sizes are left out. Duplicate texts are kept once.
     """
-    labels = set(examples["label"].unique())
+    labels = set(examples["label"].tolist())
     if not labels <= {0, 1} or len(labels) < 2:
-        raise ValueError(f"task {task!r}: labels must be 0 and 1 (both present), found {sorted(labels)}")
+        raise ValueError(f"task {task!r}: labels must be 0 and 1 (both present), found {sorted(labels, key=str)}")
     unknown = set(sizes) - set(SPLITS)
     if unknown:
         raise ValueError(f"task {task!r}: unknown split {sorted(unknown)[0]!r}; splits are {SPLITS}")

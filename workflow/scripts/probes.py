@@ -2,11 +2,8 @@ from pipeline.joblog import redirect_output
 
 redirect_output(snakemake.log[0])
 
-import torch  # noqa: E402
-
 from pipeline.evaluate import write_revision_metrics  # noqa: E402
 
-torch.set_num_threads(snakemake.threads)
 write_revision_metrics(
     snakemake.input.activations,
     dict(zip(snakemake.params.tasks, snakemake.input.tasks)),

@@ -1,0 +1,124 @@
+"""Run the real workflow with snakemake on a small config and check what it computes."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO_ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "workflow" / "Snakefile")]
+DEFAULT_CONFIG = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
+
+
+def small_config() -> dict:
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    config["tiny"]["corpus"].update(n_documents=3000, n_task_documents=1200)
+    config["tiny"]["model"].update(hidden_size=32, num_heads=2)
+    config["tiny"]["train"].update(batch_size=16, checkpoint_steps=[0, 1, 2, 4, 8, 16, 32, 64])
+    config["models"] = {"tiny-s0": {"source": "tiny", "seed": 0}}
+    config["tasks"]["latent_sentiment"]["sizes"] = {"A": 200, "B": 400, "test": 400}
+    config["probes"]["Cs"] = [0.01, 1.0]
+    config["probes"]["cv_folds"] = 3
+    return config
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def write_config(workdir: Path, config: dict) -> None:
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("run")
+    write_config(workdir, small_config())
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_metrics_table_covers_every_revision_task_and_layer(small_run):
+    table = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
+    config = small_config()
+    steps = config["tiny"]["train"]["checkpoint_steps"]
+    assert len(table) == len(steps) * len(config["tasks"]) * len(config["extraction"]["layers"])
+    assert sorted(table["step"].unique()) == steps
+    assert set(table["revision"]) == {f"step{s}" for s in steps}
+    tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
+    assert (table["tokens"] == table["step"] * tokens_per_step).all()
+    assert (small_run / "results" / "figures" / "accuracy_vs_step.png").stat().st_size > 10_000
+
+
+def test_metrics_agree_with_the_stored_predictions(small_run):
+    """Recompute every accuracy, gain and PGR from the per-example test predictions."""
+    table = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
+    margin = small_config()["metrics"]["pgr_min_margin"]
+    for row in table.itertuples():
+        preds = pd.read_parquet(small_run / "results" / "probes" / row.model / f"{row.revision}_predictions.parquet")
+        preds = preds[(preds["task"] == row.task) & (preds["layer"] == row.layer)]
+        assert len(preds) == row.n_test == 400 and preds["label"].mean() == 0.5
+        acc = {k: float(np.mean((preds[f"p_{k}"] > 0.5) == preds["label"])) for k in ("weak", "w2s", "gold")}
+        assert row.weak_acc == pytest.approx(acc["weak"]) and row.w2s_acc == pytest.approx(acc["w2s"])
+        assert row.gold_acc == pytest.approx(acc["gold"])
+        assert row.gain == pytest.approx(acc["w2s"] - acc["weak"])
+        if acc["gold"] - acc["weak"] >= margin:
+            assert row.pgr == pytest.approx((acc["w2s"] - acc["weak"]) / (acc["gold"] - acc["weak"]))
+        else:
+            assert np.isnan(row.pgr)
+    # the weak supervisor does not depend on the revision; it is informative but weak
+    assert table["weak_acc"].nunique() == 1 and 0.6 < table["weak_acc"].iloc[0] < 0.9
+    # gold probes learn the attribute well above chance
+    assert table["gold_acc"].min() > 0.6
+
+
+def test_second_run_has_nothing_to_do(small_run):
+    result = snakemake(small_run, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_lint_is_clean(small_run):
+    result = snakemake(small_run, "--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda c: c["probes"].update(bogus_key=1), "'bogus_key' was unexpected"),
+        (lambda c: c["extraction"].update(layers="x"), "'x' is not of type 'array'"),
+        (lambda c: c["models"]["tiny-s0"].update(revisions=["step3"]),
+         "revision 'step3' is not in the schedule (8 revisions); nearest: step2, step4"),
+        (lambda c: c.update(weak_supervisor={"kind": "probe", "model": "nope", "revision": "step0", "layer": 1}),
+         "weak_supervisor.model 'nope' is not a key of models"),
+    ],
+    ids=["unknown-key", "layers-not-a-list", "revision-not-in-schedule", "unknown-weak-model"],
+)
+def test_broken_config_fails_fast_naming_the_problem(tmp_path, edit, expected):
+    config = small_config()
+    edit(config)
+    write_config(tmp_path, config)
+    start = time.monotonic()
+    result = snakemake(tmp_path, "--cores", "1", timeout=60)
+    elapsed = time.monotonic() - start
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+    assert elapsed < 10
+    assert not (tmp_path / "results").exists()
