@@ -67,8 +67,11 @@ class ConfigError(ValueError):
 def check_config(config: Mapping) -> None:
     """Cross-key checks, run before any job starts."""
     models = config["models"]
-    if any(spec["source"] == "tiny" for spec in models.values()) and "tiny" not in config:
-        raise ConfigError("models with source 'tiny' need the 'tiny' section (corpus, model, train)")
+    tiny = config.get("tiny", {})
+    if any(spec["source"] == "tiny" for spec in models.values()) and not {"model", "train"} <= set(tiny):
+        raise ConfigError("models of source 'tiny' need the sections tiny.model and tiny.train")
+    if any(spec["source"] == "tiny" for spec in config["tasks"].values()) and "corpus" not in tiny:
+        raise ConfigError("tasks of source 'tiny' need the section tiny.corpus")
     for model in models:
         try:
             model_revisions(config, model)

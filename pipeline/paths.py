@@ -60,3 +60,8 @@ def figure(name: str = "{name}") -> str:
 
 def log(rule: str, *wildcards: str) -> str:
     return "/".join([LOGS, rule, *wildcards]) + ".log"
+
+
+def benchmark(rule: str, *wildcards: str) -> str:
+    """Snakemake's per-job record of wall time and memory."""
+    return "/".join([RESULTS, "benchmarks", rule, *wildcards]) + ".tsv"

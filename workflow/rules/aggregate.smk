@@ -5,6 +5,8 @@ rule metrics_table:
         report(paths.metrics_table(), caption="../report/metrics_table.rst", category="Tables"),
     log:
         paths.log("metrics_table"),
+    benchmark:
+        paths.benchmark("metrics_table"),
     conda:
         "../../environment.yml"
     script:
@@ -19,6 +21,8 @@ rule figures:
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
     log:
         paths.log("figures"),
+    benchmark:
+        paths.benchmark("figures"),
     conda:
         "../../environment.yml"
     script:

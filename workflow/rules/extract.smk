@@ -6,6 +6,8 @@ rule extract:
         paths.activations(),
     log:
         paths.log("extract", "{model}", "{revision}"),
+    benchmark:
+        paths.benchmark("extract", "{model}", "{revision}"),
     params:
         tasks=TASKS,
         extraction=config["extraction"],

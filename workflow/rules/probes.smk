@@ -8,6 +8,8 @@ rule probes:
         predictions=paths.probe_predictions(),
     log:
         paths.log("probes", "{model}", "{revision}"),
+    benchmark:
+        paths.benchmark("probes", "{model}", "{revision}"),
     params:
         tasks=TASKS,
         probes=config["probes"],

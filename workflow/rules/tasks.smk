@@ -5,6 +5,8 @@ rule task_table:
         paths.task_table(),
     log:
         paths.log("task_table", "{task}"),
+    benchmark:
+        paths.benchmark("task_table", "{task}"),
     params:
         spec=lambda wc: config["tasks"][wc.task],
     conda:
@@ -20,6 +22,8 @@ rule weak_supervisor:
         paths.weak_labels(),
     log:
         paths.log("weak_supervisor", "{task}"),
+    benchmark:
+        paths.benchmark("weak_supervisor", "{task}"),
     params:
         spec=config["weak_supervisor"],
         probes=config["probes"],

@@ -4,6 +4,8 @@ rule tiny_corpus:
         task_documents=paths.tiny_task_documents(),
     log:
         paths.log("tiny_corpus"),
+    benchmark:
+        paths.benchmark("tiny_corpus"),
     params:
         corpus=config.get("tiny", {}).get("corpus"),
     conda:
@@ -19,6 +21,8 @@ rule tiny_tokenizer:
         directory(paths.tiny_tokenizer()),
     log:
         paths.log("tiny_tokenizer"),
+    benchmark:
+        paths.benchmark("tiny_tokenizer"),
     conda:
         "../../environment.yml"
     script:
@@ -34,6 +38,8 @@ rule tiny_pretrain:
         losses=paths.tiny_losses(),
     log:
         paths.log("tiny_pretrain", "{model}"),
+    benchmark:
+        paths.benchmark("tiny_pretrain", "{model}"),
     params:
         seed=lambda wc: config["models"][wc.model]["seed"],
         model=config.get("tiny", {}).get("model"),
