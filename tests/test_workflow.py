@@ -33,8 +33,9 @@ def small_config() -> dict:
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    # run from the workdir: the profile's `configfile: config/config.yaml` is relative to it
     return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        [*SNAKEMAKE, *args], cwd=workdir,
         capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 

@@ -16,7 +16,8 @@ import pandas as pd
 
 from pipeline.io import atomic_path
 
-# Parts of speech and how many invented words each has. Function words carry no polarity.
+# Parts of speech and how many invented words each has (content parts are scaled by
+# CorpusSpec.vocabulary_scale). Function words carry no polarity.
 PARTS_OF_SPEECH: dict[str, int] = {
     "DET": 6,
     "ADJ": 80,
@@ -52,6 +53,13 @@ class CorpusSpec:
     zipf_exponent: float = 1.0  # base word frequencies within a part of speech
     min_sentences: int = 2
     max_sentences: int = 4
+    vocabulary_scale: float = 1.0  # multiplies the number of content words
+
+    def part_sizes(self) -> dict[str, int]:
+        return {
+            name: round(count * self.vocabulary_scale) if name in CONTENT_PARTS else count
+            for name, count in PARTS_OF_SPEECH.items()
+        }
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,11 @@ def _invent_words(n: int, rng: np.random.Generator) -> list[str]:
 
 def make_lexicon(spec: CorpusSpec) -> Lexicon:
     rng = np.random.default_rng([spec.seed, 0])
-    n_words = sum(PARTS_OF_SPEECH.values())
+    sizes = spec.part_sizes()
+    n_words = sum(sizes.values())
     words = _invent_words(n_words, rng)
     part, base = [], []
-    for index, (name, count) in enumerate(PARTS_OF_SPEECH.items()):
+    for index, count in enumerate(sizes.values()):
         part += [index] * count
         weights = 1.0 / np.arange(1, count + 1) ** spec.zipf_exponent
         base += list(rng.permutation(weights / weights.sum()))
