@@ -123,3 +123,49 @@ def test_broken_config_fails_fast_naming_the_problem(tmp_path, edit, expected):
     assert expected in result.stdout + result.stderr
     assert elapsed < 10
     assert not (tmp_path / "results").exists()
+
+
+def planned_jobs(workdir: Path, config: dict) -> dict[str, int]:
+    """Rules and job counts that a dry run plans after `config` replaces the run's config."""
+    (workdir / "edited.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "--configfile", "edited.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    if "Nothing to be done" in out:
+        return {}
+    table = out[out.index("Job stats:") :].split("\n")[3:]
+    counts = {}
+    for line in table:
+        if line.startswith("total"):
+            break
+        rule, count = line.split()
+        counts[rule] = int(count)
+    return counts
+
+
+def test_unchanged_config_plans_nothing(small_run):
+    assert planned_jobs(small_run, small_config()) == {}
+
+
+def test_probe_setting_reruns_probes_and_aggregation_only(small_run):
+    config = small_config()
+    config["probes"]["Cs"] = [0.1, 1.0]
+    jobs = planned_jobs(small_run, config)
+    # the weak supervisor is itself a probe (kind: probe), so it follows the probe settings
+    assert set(jobs) == {"weak_supervisor", "probes", "metrics_table", "figures", "all"}
+    assert jobs["probes"] == len(config["tiny"]["train"]["checkpoint_steps"])
+
+
+def test_metric_setting_leaves_the_weak_supervisor_alone(small_run):
+    config = small_config()
+    config["metrics"]["pgr_min_margin"] = 0.05
+    assert set(planned_jobs(small_run, config)) == {"probes", "metrics_table", "figures", "all"}
+
+
+@pytest.mark.parametrize("edit", [{"layers": [2]}, {"pooling": "mean"}])
+def test_extraction_setting_reruns_extraction_not_pre_training(small_run, edit):
+    config = small_config()
+    config["extraction"].update(edit)
+    jobs = planned_jobs(small_run, config)
+    assert jobs["extract"] == len(config["tiny"]["train"]["checkpoint_steps"])
+    assert not {"tiny_corpus", "tiny_tokenizer", "tiny_pretrain", "task_table"} & set(jobs)

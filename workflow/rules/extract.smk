@@ -11,7 +11,6 @@ rule extract:
     params:
         tasks=TASKS,
         extraction=config["extraction"],
-        hub=config.get("hub", {}),
     threads: 1
     resources:
         mem_mb=4000,
