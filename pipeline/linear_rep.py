@@ -13,9 +13,10 @@ Quality of the linear representation, per revision (model, task, layer):
 Association with the gain: Spearman ρ across revisions,
 - CI: percentile bootstrap over revisions (pairs drawn with replacement);
 - p: two-sided permutation test (gain permuted across revisions), p = (1 + #{|ρ*| ≥ |ρ|}) / (1 + n_perm);
-- pooled over models: values are ranked within each model, the ranks centred within model and
-  stacked, and ρ is the Pearson correlation of the stacked ranks; resampling and permutations stay
-  within model. Differences in level between models therefore cannot make a correlation.
+- pooled over models: values are ranked within each model, the ranks divided by (n_model + 1) and
+  centred within model, then stacked, and ρ is the Pearson correlation of the stacked ranks (every
+  revision weighs the same); resampling and permutations stay within model. Differences in level
+  between models therefore cannot make a correlation.
 Caveat: revisions of one trajectory are not exchangeable. Both measures trend with training, so ρ
 also measures a shared trend, and the permutation p tests "no association", not "more than both
 merely improving with training". The lag of the two transitions is the sharper comparison.
@@ -94,6 +95,8 @@ def add_gold_dprime(table: pd.DataFrame, predictions: Callable[[str, str], pd.Da
 
 @dataclass(frozen=True)
 class Correlation:
+    """Spearman ρ, its percentile bootstrap CI, the permutation p-value and the number of pairs."""
+
     rho: float
     rho_lo: float
     rho_hi: float
@@ -102,7 +105,9 @@ class Correlation:
 
 
 def _centred_ranks(values: np.ndarray) -> np.ndarray:
-    return rankdata(values, axis=-1) - (values.shape[-1] + 1) / 2
+    # scaled by n + 1, so that each revision weighs the same in a pool of models of different lengths
+    n = values.shape[-1]
+    return (rankdata(values, axis=-1) - (n + 1) / 2) / (n + 1)
 
 
 def _stacked_rho(
@@ -164,11 +169,11 @@ def correlation_table(
 ) -> pd.DataFrame:
     """ρ(quality, gain) per (model, task, layer, quality), plus model="pooled" rows per (task, layer)."""
     table = table[~exclusion_mask(table, exclude_revisions)]
+    settings = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed}
     rows = []
     for (task, layer), group in table.groupby(["task", "layer"], sort=True):
         for quality in qualities:
             q, g = group[quality].to_numpy(float), group[gain].to_numpy(float)
-            settings = {"n_boot": n_boot, "n_perm": n_perm, "seed": seed}
             for model in sorted(group["model"].unique()):
                 mine = (group["model"] == model).to_numpy()
                 result = spearman_test(q[mine], g[mine], **settings)
@@ -183,6 +188,8 @@ def correlation_table(
 
 @dataclass(frozen=True)
 class Lag:
+    """Verdicts and locations of both transitions and their lag in x, with paired-bootstrap CIs."""
+
     quality_verdict: str
     gain_verdict: str
     quality_step: float  # sigmoid midpoints

@@ -54,6 +54,15 @@ def metrics_table() -> str:
     return f"{RESULTS}/tables/metrics.csv"
 
 
+def analysis_table(name: str) -> str:
+    """transitions, correlations or lags."""
+    return f"{RESULTS}/tables/{name}.csv"
+
+
+def summary() -> str:
+    return f"{RESULTS}/summary.md"
+
+
 def figure(name: str = "{name}") -> str:
     return f"{RESULTS}/figures/{name}.png"
 

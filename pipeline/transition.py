@@ -44,7 +44,7 @@ its fitted change over the observed range; location = x0 if T is the sigmoid, xb
   "transition"    ΔBIC ≥ min_delta_bic [10]  and  |effect| ≥ min_effect
                   and the location's CI (ci_level [0.95]) spans ≤ max_ci_frac [0.25] of the x range
                   and, if T is the sigmoid, its 10–90 % width is ≤ max_width_frac [0.5] of the x range
-  "inconclusive"  otherwise (including: no bootstrap, or too few points).
+  "inconclusive"  otherwise (including: no bootstrap, hence no CI; fewer than max(2·min_side, 6) points).
 
 A falling transition (effect < 0) also counts; the sign is in `effect`. The `reason` field says
 which clause decided. Caveat: BIC treats points as independent; test-set noise shared across
@@ -55,7 +55,7 @@ examples (not the BIC) decides how precisely a transition is located.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -315,8 +315,10 @@ def _fit_sigmoid(x: np.ndarray, y: np.ndarray, bounds: _Bounds, config: Detectio
     best = None
     for start in starts:
         start = np.clip(start, lower, upper)
+        # a start still moving after 100 evaluations is on a flat ridge (no rise); the others decide
         result = least_squares(
-            _sigmoid_residuals, start, jac=_sigmoid_jacobian, bounds=(lower, upper), args=(x, y), x_scale="jac"
+            _sigmoid_residuals, start, jac=_sigmoid_jacobian, bounds=(lower, upper), args=(x, y), x_scale="jac",
+            max_nfev=100,
         )
         if best is None or result.cost < best.cost:
             best = result
@@ -403,6 +405,7 @@ def bootstrap_locations(
 
 
 def percentile_ci(values: np.ndarray, level: float) -> tuple[float, float]:
+    """Percentile interval of the finite values (NaN, NaN if there are none)."""
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return math.nan, math.nan
@@ -505,7 +508,9 @@ def _verdict(
         return "none", "effect below minimum"
     if delta < config.min_delta_bic:
         return "inconclusive", "weak BIC evidence"
-    if not ci_span <= config.max_ci_frac * x_range:  # NaN (no bootstrap) fails too
+    if math.isnan(ci_span):
+        return "inconclusive", "no location CI"
+    if ci_span > config.max_ci_frac * x_range:
         return "inconclusive", "location CI too wide"
     if transition_model == "sigmoid" and width > config.max_width_frac * x_range:
         return "inconclusive", "rise too gradual"
@@ -590,6 +595,7 @@ def _too_few(n: int, config: DetectionConfig) -> TransitionResult:
 
 
 KEY = ["model", "task", "layer"]
+_Curve = tuple[np.ndarray, np.ndarray | None, np.ndarray, Resampler]  # step, tokens, y, resampler
 
 
 def analyze_metrics(
@@ -650,12 +656,10 @@ def _tokens(group: pd.DataFrame) -> np.ndarray | None:
 
 def _example_curves(
     table: pd.DataFrame, metrics: Sequence[str], predictions: Callable[[str, str], pd.DataFrame], min_margin: float
-):
+) -> Iterator[tuple[tuple, _Curve]]:
     for (model, task, layer), group in table.groupby(KEY, sort=True):
         group = group.sort_values("step")
-        tables = [
-            select_predictions(predictions(model, revision), task, layer) for revision in group["revision"]
-        ]
+        tables = [select_predictions(predictions(model, revision), task, layer) for revision in group["revision"]]
         sampler = ExampleBootstrap.from_predictions(tables, min_margin)
         for metric in metrics:
             y = group[metric].to_numpy(float)
@@ -676,17 +680,16 @@ def _check_consistent(table_values: np.ndarray, recomputed: np.ndarray, key: tup
         raise ValueError(f"{key}: the predictions do not reproduce the metrics table; are they of the same run?")
 
 
-def _seed_curves(table: pd.DataFrame, metrics: Sequence[str], seed_groups: Mapping[str, Sequence[str]]):
+def _seed_curves(
+    table: pd.DataFrame, metrics: Sequence[str], seed_groups: Mapping[str, Sequence[str]]
+) -> Iterator[tuple[tuple, _Curve]]:
     for name, models in seed_groups.items():
         members = table[table["model"].isin(models)]
         for (task, layer), group in members.groupby(["task", "layer"], sort=True):
+            complete = group.groupby("step")["model"].nunique() == len(models)  # steps every seed has
+            group = group[group["step"].map(complete)]
+            by_step = group.groupby("step").first()
             for metric in metrics:
-                wide = group.pivot(index="step", columns="model", values=metric).reindex(columns=list(models))
-                shared = group.groupby("step")["model"].nunique() == len(models)  # steps every seed has
-                wide = wide[shared.reindex(wide.index, fill_value=False)]
-                per_seed = wide.to_numpy(float).T
-                tokens = group.groupby("step")["tokens"].first().reindex(wide.index)
-                tokens = None if tokens.isna().any() else tokens.to_numpy(float)
-                yield (name, task, layer, metric), (
-                    wide.index.to_numpy(), tokens, _nanmean(per_seed, axis=0), seed_bootstrap(per_seed)
-                )
+                per_seed = group.pivot(index="step", columns="model", values=metric)[list(models)].to_numpy(float).T
+                steps, mean = by_step.index.to_numpy(), _nanmean(per_seed, axis=0)
+                yield (name, task, layer, metric), (steps, _tokens(by_step), mean, seed_bootstrap(per_seed))

@@ -19,7 +19,7 @@ wildcard_constraints:
 
 
 def all_targets():
-    return [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step")]
+    return [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step"), paths.summary()]
 
 
 def revision_info(model, revision):
@@ -51,3 +51,7 @@ def weak_supervisor_inputs(wildcards):
 
 def metric_tables():
     return [paths.probe_metrics(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+
+
+def prediction_tables():
+    return [paths.probe_predictions(m, r.name) for m, revs in REVISIONS.items() for r in revs]
