@@ -63,8 +63,8 @@ def summary() -> str:
     return f"{RESULTS}/summary.md"
 
 
-def figure(name: str = "{name}") -> str:
-    return f"{RESULTS}/figures/{name}.png"
+def figure(name: str = "{name}", ext: str = "png") -> str:
+    return f"{RESULTS}/figures/{name}.{ext}"
 
 
 def log(rule: str, *wildcards: str) -> str:

@@ -4,4 +4,4 @@ redirect_output(snakemake.log[0])
 
 from pipeline.plots import write_figures  # noqa: E402
 
-write_figures(snakemake.input[0], snakemake.output.accuracy, snakemake.output.pgr)
+write_figures(snakemake.input.metrics, snakemake.input.transitions, dict(snakemake.output.items()))
