@@ -74,3 +74,19 @@ def log(rule: str, *wildcards: str) -> str:
 def benchmark(rule: str, *wildcards: str) -> str:
     """Snakemake's per-job record of wall time and memory."""
     return "/".join([RESULTS, "benchmarks", rule, *wildcards]) + ".tsv"
+
+
+SYNTHETIC_EXPERIMENTS = ("geometry", "random_init", "transition", "saturation", "effective_region", "bound")
+
+
+def synthetic_dir() -> str:
+    return f"{RESULTS}/synthetic"
+
+
+def synthetic_table(name: str) -> str:
+    """One of SYNTHETIC_EXPERIMENTS, or summary."""
+    return f"{synthetic_dir()}/{name}.csv"
+
+
+def synthetic_figure(name: str) -> str:
+    return f"{synthetic_dir()}/figures/{name}.png"

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
 from pipeline.io import atomic_path
@@ -74,3 +74,23 @@ def check_alignment(metadata: Mapping[str, object], task: str, ids: Sequence[str
             f"{path}: activations of task {task!r} were extracted for other examples than its task table; "
             "delete the file so that it is extracted again"
         )
+
+
+def is_readable(path: str | Path) -> bool:
+    """Whether a stored activations file is complete: safetensors checks that its header and
+    every tensor lie inside the file, so a truncated or overwritten file fails here."""
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            f.metadata()
+        return True
+    except (SafetensorError, OSError):
+        return False
+
+
+def remove_unreadable(paths: Sequence[str | Path]) -> list[Path]:
+    """Delete the existing files among `paths` that are not readable, so that the workflow
+    regenerates them instead of reading them; return what was deleted."""
+    removed = [Path(p) for p in paths if Path(p).exists() and not is_readable(p)]
+    for path in removed:
+        path.unlink()
+    return removed

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from safetensors import safe_open
 
 from conftest import REPO_ROOT
 
@@ -29,6 +30,8 @@ def small_config() -> dict:
     config["tasks"]["latent_sentiment"]["sizes"] = {"A": 200, "B": 400, "test": 400}
     config["probes"]["Cs"] = [0.01, 1.0]
     config["probes"]["cv_folds"] = 3
+    config["synthetic"].update(d=40, n_train=200, n_test=200, steps=40, seeds=2, geometry_seeds=2,
+                               pretrain_factors=[0.5, 2, 8], start_overlaps=[0.3, 0.8])
     return config
 
 
@@ -152,14 +155,14 @@ def test_probe_setting_reruns_probes_and_aggregation_only(small_run):
     config["probes"]["Cs"] = [0.1, 1.0]
     jobs = planned_jobs(small_run, config)
     # the weak supervisor is itself a probe (kind: probe), so it follows the probe settings
-    assert set(jobs) == {"weak_supervisor", "probes", "metrics_table", "figures", "all"}
+    assert set(jobs) == {"weak_supervisor", "probes", "metrics_table", "analysis", "figures", "all"}
     assert jobs["probes"] == len(config["tiny"]["train"]["checkpoint_steps"])
 
 
 def test_metric_setting_leaves_the_weak_supervisor_alone(small_run):
     config = small_config()
     config["metrics"]["pgr_min_margin"] = 0.05
-    assert set(planned_jobs(small_run, config)) == {"probes", "metrics_table", "figures", "all"}
+    assert set(planned_jobs(small_run, config)) == {"probes", "metrics_table", "analysis", "figures", "all"}
 
 
 @pytest.mark.parametrize("edit", [{"layers": [2]}, {"pooling": "mean"}])
@@ -169,3 +172,67 @@ def test_extraction_setting_reruns_extraction_not_pre_training(small_run, edit):
     jobs = planned_jobs(small_run, config)
     assert jobs["extract"] == len(config["tiny"]["train"]["checkpoint_steps"])
     assert not {"tiny_corpus", "tiny_tokenizer", "tiny_pretrain", "task_table"} & set(jobs)
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout} s for {what}")
+        time.sleep(0.2)
+
+
+def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
+    """SIGKILL a running extraction job, SIGINT snakemake, corrupt a finished activations file,
+    restart: the run completes and every table and activation equals the uninterrupted run's."""
+    import signal
+
+    import psutil
+
+    write_config(tmp_path, small_config())
+    process = subprocess.Popen(
+        [*SNAKEMAKE, "--cores", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    activations = tmp_path / "results" / "activations" / "tiny-s0"
+
+    def running_extraction() -> list[psutil.Process]:
+        children = psutil.Process(process.pid).children(recursive=True)
+        return [c for c in children if any("extract" in part for part in c.cmdline())]
+
+    try:
+        _wait_for(lambda: activations.exists() and len(list(activations.glob("*.safetensors"))) >= 2, 600,
+                  "two activation files")
+        _wait_for(lambda: running_extraction(), 120, "a running extraction job")
+        for job in running_extraction():
+            job.kill()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    finished = sorted(activations.glob("*.safetensors"))
+    assert 2 <= len(finished) < len(small_config()["tiny"]["train"]["checkpoint_steps"])
+    truncated = finished[0]
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+
+    result = snakemake(tmp_path, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Removed unreadable {truncated.relative_to(tmp_path)}" in result.stderr
+
+    for table in ("metrics", "transitions", "correlations"):
+        expected = (small_run / "results" / "tables" / f"{table}.csv").read_bytes()
+        assert (tmp_path / "results" / "tables" / f"{table}.csv").read_bytes() == expected, table
+    # safetensors orders header keys arbitrarily, so compare contents, not bytes
+    for reference in (small_run / "results" / "activations" / "tiny-s0").glob("*.safetensors"):
+        with safe_open(str(reference), "numpy") as want, safe_open(str(activations / reference.name), "numpy") as got:
+            assert got.metadata() == want.metadata() and sorted(got.keys()) == sorted(want.keys())
+            for key in want.keys():
+                np.testing.assert_array_equal(got.get_tensor(key), want.get_tensor(key), err_msg=reference.name)
+
+
+def test_synthetic_setting_reruns_only_the_synthetic_branch(small_run):
+    config = small_config()
+    config["synthetic"]["steps"] = 50
+    assert planned_jobs(small_run, config) == {"synthetic": 1, "all": 1}
+    summary = pd.read_csv(small_run / "results" / "synthetic" / "summary.csv")
+    assert list(summary["claim"]) == [1, 2, 3, 4, 5, 6]

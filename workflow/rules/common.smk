@@ -1,7 +1,10 @@
+import os
 import re
+import sys
 
 import pipeline.paths as paths
 from pipeline.config import check_config, model_revisions
+from pipeline.store import remove_unreadable
 from snakemake.utils import validate
 
 
@@ -11,6 +14,10 @@ check_config(config)
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])
 
+# a truncated or corrupted activations file is regenerated, never read
+for removed in remove_unreadable([paths.activations(m, r.name) for m, revs in REVISIONS.items() for r in revs]):
+    print(f"Removed unreadable {removed}; it will be extracted again.", file=sys.stderr)
+
 
 wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
@@ -19,7 +26,10 @@ wildcard_constraints:
 
 
 def all_targets():
-    return [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step"), paths.summary()]
+    targets = [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step"), paths.summary()]
+    if "synthetic" in config:
+        targets.append(paths.synthetic_table("summary"))
+    return targets
 
 
 def revision_info(model, revision):

@@ -1,0 +1,86 @@
+"""The `synthetic` section of the workflow config, validated into a frozen dataclass."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from pipeline.synthetic.model import LINK_DEGREES
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    d: int
+    kappa: float
+    link_degree: int
+    n_train: int
+    n_test: int
+    eta: float
+    steps: int
+    sigma_w: float
+    alpha: float
+    alphas: tuple[float, ...]
+    pretrain_factors: tuple[float, ...]
+    start_overlaps: tuple[float, ...]
+    seeds: int
+    geometry_seeds: int
+    seed: int
+
+    @classmethod
+    def from_mapping(cls, params: Mapping) -> SyntheticConfig:
+        """Validate the section's contents (every key required, no others) and build the config."""
+        names = [f.name for f in fields(cls)]
+        missing = [k for k in names if k not in params]
+        unknown = [k for k in params if k not in names]
+        if missing or unknown:
+            raise ValueError(
+                f"synthetic config: missing keys {missing}, unknown keys {unknown} "
+                "(pass the contents of the `synthetic` section)"
+            )
+        cfg = cls(
+            d=int(params["d"]),
+            kappa=float(params["kappa"]),
+            link_degree=int(params["link_degree"]),
+            n_train=int(params["n_train"]),
+            n_test=int(params["n_test"]),
+            eta=float(params["eta"]),
+            steps=int(params["steps"]),
+            sigma_w=float(params["sigma_w"]),
+            alpha=float(params["alpha"]),
+            alphas=tuple(float(a) for a in params["alphas"]),
+            pretrain_factors=tuple(float(f) for f in params["pretrain_factors"]),
+            start_overlaps=tuple(float(r) for r in params["start_overlaps"]),
+            seeds=int(params["seeds"]),
+            geometry_seeds=int(params["geometry_seeds"]),
+            seed=int(params["seed"]),
+        )
+        cfg._check()
+        return cfg
+
+    def _check(self) -> None:
+        problems = []
+        if self.link_degree not in LINK_DEGREES:
+            problems.append(f"link_degree must be one of {LINK_DEGREES}")
+        if min(self.d, self.n_train, self.n_test, self.steps, self.seeds, self.geometry_seeds) < 1:
+            problems.append("d, n_train, n_test, steps, seeds and geometry_seeds must be positive")
+        if self.kappa <= 0 or self.eta <= 0 or self.sigma_w < 0:
+            problems.append("kappa and eta must be positive, sigma_w non-negative")
+        if not all(0 <= a < math.pi / 2 for a in (self.alpha, *self.alphas)) or len(self.alphas) < 2:
+            problems.append("alpha and alphas (at least two) must lie in [0, π/2)")
+        sizes = self.pretrain_sizes
+        if len(sizes) < 2 or any(b <= a for a, b in zip(sizes, sizes[1:])) or sizes[0] < 1:
+            problems.append("pretrain_factors must give strictly increasing sample sizes N = factor·d/κ² ≥ 1")
+        if not self.start_overlaps or not all(0 < r < 1 for r in self.start_overlaps):
+            problems.append("start_overlaps must lie in (0, 1)")
+        if problems:
+            raise ValueError("synthetic config: " + "; ".join(problems))
+
+    @property
+    def n_star(self) -> float:
+        """N* = d/κ², the BBP threshold of the pre-training sample size."""
+        return self.d / self.kappa**2
+
+    @property
+    def pretrain_sizes(self) -> list[int]:
+        return [round(f * self.n_star) for f in self.pretrain_factors]

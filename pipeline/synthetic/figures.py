@@ -1,0 +1,134 @@
+"""Figures of the six synthetic experiments, one PNG each, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from pipeline.io import atomic_path  # noqa: E402
+from pipeline.synthetic.theory import bbp_overlap_sq  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipeline.synthetic.experiments import Region
+
+sns.set_theme(style="whitegrid", context="paper")
+
+
+def _save(fig: plt.Figure, out: str | Path) -> None:
+    fig.tight_layout()
+    with atomic_path(out) as partial:
+        fig.savefig(partial, dpi=120)
+    plt.close(fig)
+
+
+def rms_overlap(table: pd.DataFrame) -> pd.DataFrame:
+    """Root-mean-square overlap over seeds per N, beside the theory: BBP predicts the squared
+    overlap, and the mean of |overlap| would sit below its square root by Jensen's inequality."""
+    return table.groupby("N", as_index=False).agg(
+        overlap=("overlap", lambda v: float(np.sqrt(np.mean(np.square(v))))), theory=("theory", "first")
+    )
+
+
+def geometry(table: pd.DataFrame, d: int, kappa: float, out: str | Path) -> None:
+    """Mean |⟨w₀, θ*⟩| vs N (per-seed points) against the BBP curve."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.scatter(table["N"], table["overlap"], s=8, color="0.6", label="seeds")
+    mean = rms_overlap(table)
+    ax.plot(mean["N"], mean["overlap"], "o-", label="root mean square over seeds")
+    n = np.geomspace(table["N"].min(), table["N"].max(), 400)
+    ax.plot(n, np.sqrt(bbp_overlap_sq(d / n, kappa)), "k--", label="BBP prediction")
+    n_star = d / kappa**2
+    ax.axvline(n_star, color="C3", lw=1, label="N* = d/κ²")
+    ax.axvspan(2 * n_star, n.max(), color="C2", alpha=0.08, label="N ≥ 2N* (claim checked)")
+    ax.set(xscale="log", xlabel="pre-training samples N", ylabel="|⟨w₀, θ*⟩|", title="Spectral warm start")
+    ax.legend(fontsize=7)
+    _save(fig, out)
+
+
+def random_init(table: pd.DataFrame, out: str | Path) -> None:
+    """|overlap| and test error vs step of random-start students, weak and gold labels."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    data = table.assign(abs_overlap=table["overlap"].abs())
+    sns.lineplot(data=data, x="step", y="abs_overlap", hue="labels", units="seed", estimator=None,
+                 lw=0.8, ax=axes[0])
+    axes[0].set(ylabel="|⟨w, θ*⟩|", ylim=(0, 1), title="Random start: overlap per seed")
+    sns.lineplot(data=data, x="step", y="test_error", hue="labels", units="seed", estimator=None,
+                 lw=0.8, ax=axes[1])
+    axes[1].axhline(table["err_weak"].mean(), color="k", ls="--", label="weak supervisor")
+    axes[1].set(ylabel="test MSE vs gold", title="Random start: test error per seed")
+    axes[1].legend(fontsize=7)
+    _save(fig, out)
+
+
+def transition(curve: pd.DataFrame, n_star: float, location: float, out: str | Path) -> None:
+    """Fraction of seeds beating the supervisor and mean gain vs N, with N* and the estimate."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, column, label in ((axes[0], "fraction", "fraction of seeds with err_w2s < err_weak"),
+                              (axes[1], "gain", "mean gain err_weak − err_w2s")):
+        ax.plot(curve["N"], curve[column], "o-")
+        ax.axvline(n_star, color="C3", lw=1, label="N* (BBP threshold)")
+        if np.isfinite(location):
+            ax.axvline(location, color="C2", ls="--", lw=1, label=f"transition ≈ {location:.0f}")
+        ax.set(xscale="log", xlabel="pre-training samples N", ylabel=label)
+        ax.legend(fontsize=7)
+    axes[1].axhline(0, color="k", lw=0.8)
+    axes[0].set_title("Weak-to-strong generalization vs pre-training")
+    _save(fig, out)
+
+
+def saturation(table: pd.DataFrame, out: str | Path) -> None:
+    """Test error vs step per bias angle α; the weak supervisors' errors dashed, the ceiling grey."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    palette = sns.color_palette(n_colors=table["alpha"].nunique())
+    sns.lineplot(data=table, x="step", y="err_w2s", hue="alpha", palette=palette, errorbar="sd", ax=ax)
+    for color, (alpha, group) in zip(palette, table.groupby("alpha")):
+        ax.axhline(group["err_weak"].mean(), color=color, ls="--", lw=1)
+    ceiling = table.groupby("step")["err_ceiling"].mean()
+    ax.plot(ceiling.index, ceiling.to_numpy(), color="0.5", label="gold ceiling")
+    ax.set(yscale="log", ylabel="test MSE vs gold (dashed: weak supervisor)", title="Improve, then saturate")
+    ax.legend(title="α (rad)", fontsize=7)
+    _save(fig, out)
+
+
+def effective_region(table: pd.DataFrame, region: Region, out: str | Path) -> None:
+    """Left: the secant quantity against ‖w − w̄‖² along the paths, with the line μ‖w − w̄‖².
+    Right: final overlap per start r₀ and seed, with the overlap of w̄ and r₀*."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    thin = table[table["step"] % 5 == 0]
+    sns.scatterplot(data=thin.assign(start=thin["r0"].map("r₀ = {:g}".format)), x="dist2", y="secant",
+                    hue="start", palette="viridis", s=4, linewidth=0, ax=axes[0], rasterized=True)
+    d2 = np.linspace(0, thin["dist2"].max(), 50)
+    axes[0].plot(d2, region.mu * d2, "k--", label=f"μ‖w − w̄‖², μ = {region.mu:.2f}")
+    axes[0].set(xlabel="‖w − w̄‖²", ylabel="⟨∇_sphere L(w), w − w̄⟩", yscale="symlog",
+                title="Restricted secant")
+    axes[0].legend(fontsize=7)
+    end = table[table["step"] == table["step"].max()]
+    axes[1].scatter(end["r0"], end["overlap"], s=12, color="C0", label="final overlap (per seed)")
+    axes[1].axhline(end["wbar_overlap"].mean(), color="k", ls="--", label="overlap of w̄")
+    if np.isfinite(region.r0_star):
+        axes[1].axvline(region.r0_star, color="C2", label=f"r₀* = {region.r0_star:g}")
+    axes[1].set(xlabel="start overlap r₀ with θ*", ylabel="final ⟨w, θ*⟩", title="Effective region")
+    axes[1].legend(fontsize=7)
+    _save(fig, out)
+
+
+def bound(table: pd.DataFrame, out: str | Path) -> None:
+    """Mean test error (solid) and the bound C(1 − ημ)^t + floor (dashed) per start r₀."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for color, (r0, group) in zip(sns.color_palette("viridis", table["r0"].nunique()), table.groupby("r0")):
+        ax.plot(group["step"], group["err_mean"], color=color, label=f"r₀ = {r0:g}")
+        ax.plot(group["step"], group["bound"], color=color, ls="--")
+    if len(table):
+        ax.axhline(table["floor"].iloc[0], color="k", lw=1, label="derived floor")
+        ax.legend(fontsize=7)
+    ax.set(yscale="log", xlabel="step", ylabel="test MSE vs gold (dashed: bound)",
+           title="err_t ≤ C(1 − ημ)^t + floor")
+    _save(fig, out)

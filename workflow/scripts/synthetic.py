@@ -1,0 +1,7 @@
+from pipeline.joblog import redirect_output
+
+redirect_output(snakemake.log[0])
+
+from pipeline.synthetic.experiments import run_synthetic  # noqa: E402
+
+run_synthetic(snakemake.params.synthetic, snakemake.params.out_dir)
