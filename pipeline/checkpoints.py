@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Protocol
 
 # What a model needs, without optimizer states or other formats; safetensors preferred.
-BASE_PATTERNS = ("config.json", "generation_config.json", "tokenizer*", "special_tokens_map.json", "vocab*", "merges.txt")
+BASE_PATTERNS = (
+    "config.json", "generation_config.json", "tokenizer*", "special_tokens_map.json", "vocab*", "merges.txt"
+)
 SAFETENSORS_PATTERNS = ("*.safetensors", "*.safetensors.index.json")
 PYTORCH_PATTERNS = ("pytorch_model*.bin", "pytorch_model.bin.index.json")
 

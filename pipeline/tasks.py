@@ -62,7 +62,9 @@ def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> 
         for split in SPLITS:
             half = sizes[split] // 2
             if sizes[split] % 2:
-                raise ValueError(f"task {task!r}: size of split {split} must be even for 50/50 classes, got {sizes[split]}")
+                raise ValueError(
+                    f"task {task!r}: size of split {split} must be even for 50/50 classes, got {sizes[split]}"
+                )
             chunk = group.iloc[start : start + half]
             if len(chunk) < half:
                 raise ValueError(

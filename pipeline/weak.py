@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.store import check_alignment, load_activations, resolve_layers
 from pipeline.io import atomic_path
 from pipeline.probes import LogisticProbe
+from pipeline.store import check_alignment, load_activations, resolve_layers
 
 
-def _word_sets(texts: Sequence[str]) -> list[list[str]]:
+def _words(texts: Sequence[str]) -> list[list[str]]:
     return [text.lower().split() for text in texts]
 
 
@@ -34,7 +34,7 @@ class BagOfWordsSupervisor:
         labels = np.asarray(labels)
         if set(np.unique(labels)) != {0, 1}:
             raise ValueError("the weak supervisor needs gold labels of both classes 0 and 1")
-        docs = _word_sets(texts)
+        docs = _words(texts)
         doc_freq: dict[str, np.ndarray] = {}
         for i, words in enumerate(docs):
             for word in set(words):
@@ -55,10 +55,12 @@ class BagOfWordsSupervisor:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probability of class 1 for each text."""
-        return self.model_.predict_proba(self._counts(_word_sets(texts)))[:, 1]
+        return self.model_.predict_proba(self._counts(_words(texts)))[:, 1]
 
 
-def weak_labels(task_table: pd.DataFrame, spec: Mapping, probes: Mapping, features: np.ndarray | None = None) -> pd.DataFrame:
+def weak_labels(
+    task_table: pd.DataFrame, spec: Mapping, probes: Mapping, features: np.ndarray | None = None
+) -> pd.DataFrame:
     """Fit the configured weak supervisor on split A (gold labels); return p_weak for every row.
 
     `features` (rows aligned with `task_table`) are needed for kind "probe".

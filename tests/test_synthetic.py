@@ -13,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from pipeline.synthetic import experiments as E
 from pipeline.synthetic.config import SyntheticConfig
 from pipeline.synthetic.dynamics import descend, loss_and_gradient, minimizer
-from pipeline.synthetic.model import hermite, make_problem, predict
 from pipeline.synthetic.figures import rms_overlap
+from pipeline.synthetic.model import hermite, make_problem, predict
 from pipeline.synthetic.theory import bbp_overlap_sq, error_floor, population_error
 
 

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from safetensors import safe_open
-
 from conftest import REPO_ROOT
+from safetensors import safe_open
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "workflow" / "Snakefile")]
 DEFAULT_CONFIG = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())

@@ -148,6 +148,7 @@ def write_corpus(params: dict, corpus_path: str, task_documents_path: str) -> No
     """Write the pre-training documents and, from an independent stream, the labelled
     held-out documents the task draws on."""
     spec = CorpusSpec(**{k: v for k, v in params.items() if k in CorpusSpec.__dataclass_fields__})
-    for path, n, stream in ((corpus_path, params["n_documents"], 0), (task_documents_path, params["n_task_documents"], 1)):
+    outputs = ((corpus_path, params["n_documents"], 0), (task_documents_path, params["n_task_documents"], 1))
+    for path, n, stream in outputs:
         with atomic_path(path) as partial:
             generate_documents(spec, n, stream).to_parquet(partial, index=False)
