@@ -44,11 +44,15 @@ def checkpoint_input(wildcards):
 
 
 def task_inputs(wildcards):
-    """Inputs of a task's table, by its source."""
-    source = config["tasks"][wildcards.task]["source"]
-    if source == "tiny":
+    """Inputs of a task's table, by its source: the corpus's task documents (tiny), the local
+    files (file: the table is rebuilt when they change), none (hub: fetched inside the job).
+    A file or hub spec is checked here, before any job starts."""
+    from pipeline.tasks import task_input_files
+
+    spec = config["tasks"][wildcards.task]
+    if spec["source"] == "tiny":
         return {"documents": paths.tiny_task_documents()}
-    return {}
+    return task_input_files(wildcards.task, spec)
 
 
 def weak_supervisor_inputs(wildcards):

@@ -10,7 +10,7 @@ rule synthetic:
     benchmark:
         paths.benchmark("synthetic"),
     params:
-        synthetic=config["synthetic"],
+        synthetic=config.get("synthetic"),
         out_dir=lambda wildcards, output: os.path.dirname(output.tables[0]),
     threads: 1
     resources:
