@@ -12,6 +12,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
+def small_run(tmp_path_factory) -> Path:
+    """The workflow run once, for real, on the small config (shared by the tests that read it)."""
+    from workflow_helpers import small_config, snakemake, write_config
+
+    workdir = tmp_path_factory.mktemp("run")
+    write_config(workdir, small_config())
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+@pytest.fixture(scope="session")
 def small_documents():
     return generate_documents(CorpusSpec(seed=3), 400, stream=0)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from test_task_sources import write_hub_repo
-from test_workflow import planned_jobs, small_config, snakemake, write_config
+from test_workflow import planned_jobs
+from workflow_helpers import small_config, snakemake, write_config
 
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 

@@ -7,10 +7,9 @@ import subprocess
 
 import pandas as pd
 import pytest
-
 from conftest import REPO_ROOT
 from slurm_cluster import slurm_cluster, unavailable_reason
-from test_workflow import SNAKEMAKE, small_config, write_config
+from workflow_helpers import SNAKEMAKE, small_config, write_config
 
 PROFILE = REPO_ROOT / "workflow" / "profiles" / "slurm"
 

@@ -1,0 +1,139 @@
+"""A loopback server speaking the subset of the Hugging Face hub's HTTP API that
+huggingface_hub uses to download a model revision, so that the real client runs unmodified
+against it (HF_ENDPOINT=http://127.0.0.1:PORT).
+
+Repos are folders of branches: {repo_id: {branch: {path: bytes}}}; a branch's commit is a hash
+of its files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+Files = Mapping[str, bytes]
+
+
+def commit_of(files: Files) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    return digest.hexdigest()
+
+
+def folder_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Hub:
+    def __init__(self, repos: Mapping[str, Mapping[str, Files]]):
+        self.repos = repos
+        self.requests: list[str] = []
+
+    def resolve(self, repo: str, revision: str) -> tuple[str, Files] | None:
+        branches = self.repos.get(repo)
+        if branches is None:
+            return None
+        for files in branches.values():
+            if commit_of(files) == revision:
+                return revision, files
+        if revision in branches:
+            return commit_of(branches[revision]), branches[revision]
+        return None
+
+
+def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test output clean
+            pass
+
+        def _send(self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None) -> None:
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, payload: object) -> None:
+            self._send(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+
+        def _error(self, code: str, message: str) -> None:
+            self._send(404, json.dumps({"error": message}).encode(),
+                       {"Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message})
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            hub.requests.append(f"{self.command} {self.path}")
+            parts = [unquote(p) for p in urlparse(self.path).path.strip("/").split("/")]
+            if parts[:2] == ["api", "models"] and len(parts) >= 5:
+                repo, kind, rest = "/".join(parts[2:4]), parts[4], parts[5:]
+                if repo not in hub.repos:
+                    return self._error("RepoNotFound", f"Repository {repo} not found")
+                if kind == "refs":
+                    return self._json({"branches": [{"name": b, "ref": f"refs/heads/{b}",
+                                                      "targetCommit": commit_of(f)} for b, f in hub.repos[repo].items()],
+                                       "tags": [], "converts": []})
+                revision = "/".join(rest)
+                if kind == "tree" and rest:
+                    revision = rest[0]
+                found = hub.resolve(repo, revision)
+                if found is None:
+                    return self._error("RevisionNotFound", f"Invalid rev id: {revision}")
+                commit, files = found
+                if kind == "revision":
+                    return self._json({"id": repo, "modelId": repo, "sha": commit,
+                                       "siblings": [{"rfilename": p} for p in sorted(files)]})
+                if kind == "tree":
+                    return self._json([{"type": "file", "path": p, "size": len(files[p]),
+                                        "oid": hashlib.sha1(files[p]).hexdigest()} for p in sorted(files)])
+            if len(parts) >= 5 and parts[2] == "resolve":
+                repo, revision, path = "/".join(parts[:2]), parts[3], "/".join(parts[4:])
+                found = hub.resolve(repo, revision)
+                if found is None:
+                    return self._error("RevisionNotFound", f"Invalid rev id: {revision}")
+                commit, files = found
+                if path not in files:
+                    return self._error("EntryNotFound", f"{path} does not exist at {revision}")
+                body = files[path]
+                headers = {"X-Repo-Commit": commit, "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
+                           "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+                start = self._range_start()
+                if start:
+                    headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                    return self._send(206, body[start:], headers)
+                return self._send(200, body, headers)
+            self._error("EntryNotFound", f"no route for {self.path}")
+
+        def _range_start(self) -> int:
+            header = self.headers.get("Range", "")
+            if header.startswith("bytes=") and header.endswith("-"):
+                return int(header[len("bytes="):-1])
+            return 0
+
+    return Handler
+
+
+@contextmanager
+def serve(repos: Mapping[str, Mapping[str, Files]]) -> Iterator[tuple[str, Hub]]:
+    """Serve `repos` on a free loopback port; yield the endpoint URL and the hub (its request log)."""
+    hub = Hub(repos)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hub
+    finally:
+        server.shutdown()
+        server.server_close()
