@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 
@@ -26,6 +27,7 @@ def run_analysis(
     metrics: pd.DataFrame, predictions: Loader, settings: Mapping, min_margin: float
 ) -> dict[str, pd.DataFrame]:
     """Transitions of gain and PGR, ρ(quality, gain) and the lag of the two transitions."""
+    predictions = functools.cache(predictions)  # each revision's table serves three analyses
     config = detection_config(settings)
     exclude = settings.get("exclude_revisions", [])
     min_effect = settings.get("min_effect", {})

@@ -1,6 +1,6 @@
 rule metrics_table:
     input:
-        metric_tables(),
+        per_revision(paths.probe_metrics),
     output:
         report(paths.metrics_table(), caption="../report/metrics_table.rst", category="Tables"),
     log:

@@ -1,7 +1,7 @@
 rule analysis:
     input:
         metrics=paths.metrics_table(),
-        predictions=prediction_tables(),
+        predictions=per_revision(paths.probe_predictions),
     output:
         transitions=report(paths.analysis_table("transitions"), caption="../report/transitions.rst", category="Tables"),
         correlations=report(paths.analysis_table("correlations"), caption="../report/correlations.rst", category="Tables"),

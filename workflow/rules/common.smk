@@ -14,8 +14,14 @@ check_config(config)
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])
 
+
+def per_revision(path):
+    """`path(model, revision)` for every revision the run uses."""
+    return [path(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+
+
 # a truncated or corrupted activations file is regenerated, never read
-for removed in remove_unreadable([paths.activations(m, r.name) for m, revs in REVISIONS.items() for r in revs]):
+for removed in remove_unreadable(per_revision(paths.activations)):
     print(f"Removed unreadable {removed}; it will be extracted again.", file=sys.stderr)
 
 
@@ -61,11 +67,3 @@ def weak_supervisor_inputs(wildcards):
     if spec["kind"] == "probe":
         inputs["activations"] = paths.activations(spec["model"], spec["revision"])
     return inputs
-
-
-def metric_tables():
-    return [paths.probe_metrics(m, r.name) for m, revs in REVISIONS.items() for r in revs]
-
-
-def prediction_tables():
-    return [paths.probe_predictions(m, r.name) for m, revs in REVISIONS.items() for r in revs]
