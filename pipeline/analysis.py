@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
+from pipeline.integrity import duplicate_revisions
 from pipeline.io import atomic_path
 from pipeline.linear_rep import add_gold_dprime, correlation_table, lag_table
 from pipeline.transition import DetectionConfig, analyze_metrics
@@ -23,13 +24,21 @@ def detection_config(settings: Mapping) -> DetectionConfig:
     )
 
 
+def excluded_revisions(metrics: pd.DataFrame, settings: Mapping, integrity: pd.DataFrame) -> dict[str, list[str]]:
+    """{model: revisions left out of the fits}: `exclude_revisions` for every model, and the
+    revisions whose weights duplicate an earlier one's unless `exclude_duplicates` is false."""
+    listed = settings.get("exclude_revisions", [])
+    duplicates = duplicate_revisions(integrity) if settings.get("exclude_duplicates", True) else {}
+    return {m: sorted({*listed, *duplicates.get(m, [])}) for m in metrics["model"].unique()}
+
+
 def run_analysis(
-    metrics: pd.DataFrame, predictions: Loader, settings: Mapping, min_margin: float
+    metrics: pd.DataFrame, predictions: Loader, settings: Mapping, min_margin: float, integrity: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
     """Transitions of gain and PGR, ρ(quality, gain) and the lag of the two transitions."""
     predictions = functools.cache(predictions)  # each revision's table serves three analyses
     config = detection_config(settings)
-    exclude = settings.get("exclude_revisions", [])
+    exclude = excluded_revisions(metrics, settings, integrity)
     min_effect = settings.get("min_effect", {})
     metrics = add_gold_dprime(metrics, predictions)
     transitions = analyze_metrics(
@@ -38,7 +47,8 @@ def run_analysis(
     )
     correlations = correlation_table(metrics, exclude_revisions=exclude, n_boot=2000, n_perm=2000)
     lags = lag_table(metrics, predictions, exclude_revisions=exclude, quality_min_effect=min_effect, config=config)
-    return {"transitions": transitions, "correlations": correlations, "lags": lags, "metrics": metrics}
+    return {"transitions": transitions, "correlations": correlations, "lags": lags, "metrics": metrics,
+            "excluded": exclude}
 
 
 def _fmt_step(value: float) -> str:
@@ -62,6 +72,11 @@ def summary_markdown(results: Mapping[str, pd.DataFrame]) -> str:
             f"- **{row.model}**, task {row.task}, layer {row.layer}: gain (W2S − weak accuracy): "
             f"**{row.verdict}**{where} (ΔBIC {row.delta_bic:.1f}; {row.reason})."
         )
+    excluded = {model: revisions for model, revisions in results["excluded"].items() if revisions}
+    if excluded:
+        lines += ["", "Left out of the fits (listed in `analysis.exclude_revisions`, or duplicate weights in "
+                  "`results/tables/integrity.csv`): "
+                  + "; ".join(f"{model}: {', '.join(revisions)}" for model, revisions in excluded.items()) + "."]
     lines += ["", "## Late checkpoints", ""]
     metrics = results["metrics"]
     last = metrics.loc[metrics.groupby(["model", "task", "layer"])["step"].idxmax()]
@@ -89,10 +104,16 @@ def summary_markdown(results: Mapping[str, pd.DataFrame]) -> str:
 
 
 def write_analysis(
-    metrics_path: str, predictions: Loader, settings: Mapping, min_margin: float, outputs: Mapping[str, str]
+    metrics_path: str,
+    integrity_path: str,
+    predictions: Loader,
+    settings: Mapping,
+    min_margin: float,
+    outputs: Mapping[str, str],
 ) -> None:
     """Write the transitions, correlations and lags tables and the summary."""
-    results = run_analysis(pd.read_csv(metrics_path), predictions, settings, min_margin)
+    integrity = pd.read_csv(integrity_path, dtype={"duplicate_of": str})
+    results = run_analysis(pd.read_csv(metrics_path), predictions, settings, min_margin, integrity)
     for name in ("transitions", "correlations", "lags"):
         with atomic_path(outputs[name]) as partial:
             results[name].to_csv(partial, index=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pipeline.checkpoints import CheckpointSource, HubSource, LocalDirectorySource
+from pipeline.checkpoints import CheckpointSource, HubSettings, HubSource, LocalDirectorySource
+from pipeline.manifests import manifest_path, read_manifest
 from pipeline.paths import tiny_checkpoints
 from pipeline.revisions import (
     Revision,
@@ -30,6 +31,15 @@ def schedule(config: Mapping, model: str) -> list[Revision]:
         return tiny_revisions(config)
     if spec.get("schedule") == "pythia":
         return pythia_revisions()
+    if spec.get("schedule") == "manifest":
+        revisions, _ = read_manifest(manifest_path(spec["repo"]), spec.get("tokens_per_step"))
+        stages = sorted({r.name.split("-")[0] for r in revisions if r.name.startswith("stage")})
+        stage = spec.get("stage")
+        if stage is None and len(stages) > 1:  # steps restart in each stage: one trajectory at a time
+            raise ValueError(f"model {model!r}: its manifest has the stages {stages}; choose one with `stage`")
+        if stage is not None and stage not in stages:
+            raise ValueError(f"model {model!r}: stage {stage!r} is not in its manifest; stages: {stages or 'none'}")
+        return [r for r in revisions if stage is None or r.name.startswith(f"{stage}-")]
     if source == "local" and spec.get("revisions", "all") == "all":
         names = LocalDirectorySource(spec["path"]).revisions()
     elif isinstance(spec.get("revisions"), list):
@@ -37,7 +47,7 @@ def schedule(config: Mapping, model: str) -> list[Revision]:
     else:
         raise ValueError(
             f"model {model!r}: revisions must be listed explicitly for source {source!r} "
-            "without a known schedule (schedule: pythia)"
+            "without a schedule (schedule: pythia or manifest)"
         )
     tokens_per_step = spec.get("tokens_per_step")
     return sorted((parse_revision(n, tokens_per_step) for n in names), key=lambda r: r.step)
@@ -51,13 +61,26 @@ def model_revisions(config: Mapping, model: str) -> list[Revision]:
         raise ValueError(f"model {model!r}: {error}") from error
 
 
+def local_root(config: Mapping, model: str) -> str:
+    """The folder of revision sub-folders of a tiny or local model."""
+    spec = config["models"][model]
+    return tiny_checkpoints(model) if spec["source"] == "tiny" else spec["path"]
+
+
+def manifest_commits(spec: Mapping) -> dict[str, str] | None:
+    """{revision: commit} of a hub model pinned by its manifest (None: resolved on the hub)."""
+    return read_manifest(manifest_path(spec["repo"]))[1] if spec.get("schedule") == "manifest" else None
+
+
 def checkpoint_source(config: Mapping, model: str) -> CheckpointSource:
     spec = config["models"][model]
-    if spec["source"] == "tiny":
-        return LocalDirectorySource(tiny_checkpoints(model))
-    if spec["source"] == "local":
-        return LocalDirectorySource(spec["path"])
-    return HubSource(spec["repo"], cache_dir=config.get("hub", {}).get("cache_dir"))
+    if spec["source"] == "hub":
+        return HubSource(spec["repo"], hub_settings(config), manifest_commits(spec))
+    return LocalDirectorySource(local_root(config, model))
+
+
+def hub_settings(config: Mapping) -> HubSettings:
+    return HubSettings(**config.get("hub", {}))
 
 
 class ConfigError(ValueError):

@@ -59,6 +59,11 @@ def analysis_table(name: str) -> str:
     return f"{RESULTS}/tables/{name}.csv"
 
 
+def integrity_table() -> str:
+    """Per revision: the fingerprint of its weights and the revision it duplicates, if any."""
+    return f"{RESULTS}/tables/integrity.csv"
+
+
 def summary() -> str:
     return f"{RESULTS}/summary.md"
 

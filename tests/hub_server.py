@@ -3,7 +3,12 @@ huggingface_hub uses to download a model revision, so that the real client runs 
 against it (HF_ENDPOINT=http://127.0.0.1:PORT).
 
 Repos are folders of branches: {repo_id: {branch: {path: bytes}}}; a branch's commit is a hash
-of its files.
+of its name and files. Weight files (*.safetensors, *.bin) are listed as LFS files with their
+sha256, as on the hub.
+
+Faults can be injected into file downloads (GET …/resolve/…): {file name: ["503", "drop", …]}
+is consumed one fault per GET of that file, in order; "503" answers Service Unavailable,
+"drop" sends half of the file and closes the connection.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,8 +26,11 @@ from urllib.parse import unquote, urlparse
 Files = Mapping[str, bytes]
 
 
-def commit_of(files: Files) -> str:
-    digest = hashlib.sha1()
+LFS_PATTERNS = (".safetensors", ".bin")
+
+
+def commit_of(branch: str, files: Files) -> str:
+    digest = hashlib.sha1(branch.encode())
     for path in sorted(files):
         digest.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return digest.hexdigest()
@@ -31,21 +40,38 @@ def folder_files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def git_blob_id(body: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(body) + body).hexdigest()
+
+
+def tree_entry(path: str, body: bytes) -> dict:
+    entry = {"type": "file", "path": path, "size": len(body), "oid": git_blob_id(body)}
+    if path.endswith(LFS_PATTERNS):
+        entry["lfs"] = {"oid": hashlib.sha256(body).hexdigest(), "size": len(body), "pointerSize": 134}
+    return entry
+
+
 class Hub:
-    def __init__(self, repos: Mapping[str, Mapping[str, Files]]):
+    def __init__(self, repos: Mapping[str, Mapping[str, Files]], faults: Mapping[str, Sequence[str]] | None = None):
         self.repos = repos
+        self.commits = {repo: {b: commit_of(b, f) for b, f in branches.items()} for repo, branches in repos.items()}
+        self.faults = {name: deque(kinds) for name, kinds in (faults or {}).items()}
         self.requests: list[str] = []
+        self.authorizations: list[str | None] = []
+        self.lock = threading.Lock()
 
     def resolve(self, repo: str, revision: str) -> tuple[str, Files] | None:
-        branches = self.repos.get(repo)
-        if branches is None:
-            return None
-        for files in branches.values():
-            if commit_of(files) == revision:
-                return revision, files
-        if revision in branches:
-            return commit_of(branches[revision]), branches[revision]
+        """(commit, files) of a branch name or commit of `repo`."""
+        commits = self.commits.get(repo, {})
+        for branch, commit in commits.items():
+            if revision in (branch, commit):
+                return commit, self.repos[repo][branch]
         return None
+
+    def next_fault(self, path: str) -> str | None:
+        with self.lock:
+            queue = self.faults.get(path.rsplit("/", 1)[-1])
+            return queue.popleft() if queue else None
 
 
 def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
@@ -76,14 +102,15 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             hub.requests.append(f"{self.command} {self.path}")
+            hub.authorizations.append(self.headers.get("Authorization"))
             parts = [unquote(p) for p in urlparse(self.path).path.strip("/").split("/")]
             if parts[:2] == ["api", "models"] and len(parts) >= 5:
                 repo, kind, rest = "/".join(parts[2:4]), parts[4], parts[5:]
                 if repo not in hub.repos:
                     return self._error("RepoNotFound", f"Repository {repo} not found")
                 if kind == "refs":
-                    return self._json({"branches": [{"name": b, "ref": f"refs/heads/{b}",
-                                                      "targetCommit": commit_of(f)} for b, f in hub.repos[repo].items()],
+                    return self._json({"branches": [{"name": b, "ref": f"refs/heads/{b}", "targetCommit": c}
+                                                     for b, c in hub.commits[repo].items()],
                                        "tags": [], "converts": []})
                 revision = "/".join(rest)
                 if kind == "tree" and rest:
@@ -96,8 +123,7 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                     return self._json({"id": repo, "modelId": repo, "sha": commit,
                                        "siblings": [{"rfilename": p} for p in sorted(files)]})
                 if kind == "tree":
-                    return self._json([{"type": "file", "path": p, "size": len(files[p]),
-                                        "oid": hashlib.sha1(files[p]).hexdigest()} for p in sorted(files)])
+                    return self._json([tree_entry(p, files[p]) for p in sorted(files)])
             if len(parts) >= 5 and parts[2] == "resolve":
                 repo, revision, path = "/".join(parts[:2]), parts[3], "/".join(parts[4:])
                 found = hub.resolve(repo, revision)
@@ -109,12 +135,28 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 body = files[path]
                 headers = {"X-Repo-Commit": commit, "ETag": f'"{hashlib.sha256(body).hexdigest()}"',
                            "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+                fault = hub.next_fault(path) if self.command == "GET" else None
+                if fault == "503":
+                    return self._send(503, b"Service Unavailable", {"Content-Type": "text/plain"})
+                if fault == "drop":
+                    return self._drop(body, headers)
                 start = self._range_start()
                 if start:
                     headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
                     return self._send(206, body[start:], headers)
                 return self._send(200, body, headers)
             self._error("EntryNotFound", f"no route for {self.path}")
+
+        def _drop(self, body: bytes, headers: Mapping[str, str]) -> None:
+            """Announce the whole file, send half of it, close the connection."""
+            self.send_response(200)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
 
         def _range_start(self) -> int:
             header = self.headers.get("Range", "")
@@ -126,9 +168,11 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(repos: Mapping[str, Mapping[str, Files]]) -> Iterator[tuple[str, Hub]]:
+def serve(
+    repos: Mapping[str, Mapping[str, Files]], faults: Mapping[str, Sequence[str]] | None = None
+) -> Iterator[tuple[str, Hub]]:
     """Serve `repos` on a free loopback port; yield the endpoint URL and the hub (its request log)."""
-    hub = Hub(repos)
+    hub = Hub(repos, faults)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -18,7 +18,7 @@ COMMITS = {"step0": "a" * 40, "step1": "b" * 40}
 def test_local_directory_source(checkpoint_root):
     source = LocalDirectorySource(checkpoint_root)
     assert source.revisions() == ["step0", "step1"]
-    model = AutoModel.from_pretrained(source.fetch("step1"))
+    model = AutoModel.from_pretrained(source.fetch("step1").folder)
     assert model.config.num_hidden_layers == 2
     with pytest.raises(FileNotFoundError, match=r"revision 'step9'.*step0, step1"):
         source.fetch("step9")
@@ -44,10 +44,10 @@ def test_hub_source_resolves_revisions_through_the_cache(tmp_path, checkpoint_ro
     repo = _hub_cache(tmp_path, checkpoint_root)
     script = textwrap.dedent(f"""
         from transformers import AutoModel
-        from pipeline.checkpoints import HubSource
-        source = HubSource({repo!r}, cache_dir={str(tmp_path)!r})
+        from pipeline.checkpoints import HubSettings, HubSource
+        source = HubSource({repo!r}, HubSettings(cache_dir={str(tmp_path)!r}))
         for revision in ("step0", "step1"):
-            folder = source.fetch(revision)
+            folder = source.fetch(revision).folder
             model = AutoModel.from_pretrained(folder)
             print(revision, folder.name, model.config.hidden_size)
     """)

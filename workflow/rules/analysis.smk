@@ -1,6 +1,7 @@
 rule analysis:
     input:
         metrics=paths.metrics_table(),
+        integrity=paths.integrity_table(),
         predictions=per_revision(paths.probe_predictions),
     output:
         transitions=report(paths.analysis_table("transitions"), caption="../report/transitions.rst", category="Tables"),

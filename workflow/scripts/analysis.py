@@ -9,6 +9,7 @@ from pipeline.analysis import write_analysis  # noqa: E402
 
 write_analysis(
     snakemake.input.metrics,
+    snakemake.input.integrity,
     lambda model, revision: pd.read_parquet(paths.probe_predictions(model, revision)),
     snakemake.params.analysis,
     snakemake.params.min_margin,

@@ -9,11 +9,13 @@ from pipeline.config import checkpoint_source  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
 model, revision = snakemake.wildcards.model, snakemake.wildcards.revision
-checkpoint = checkpoint_source(snakemake.config, model).fetch(revision)
+source = checkpoint_source(snakemake.config, model)
+checkpoint = source.fetch(revision)
 write_activations(
-    checkpoint,
+    checkpoint.folder,
     dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
     snakemake.params.extraction,
     snakemake.output[0],
-    identity={"model": model, "revision": revision, "checkpoint": str(checkpoint)},
+    identity={"model": model, "revision": revision, "commit": checkpoint.commit, "checkpoint": str(checkpoint.folder)},
 )
+source.release(checkpoint)  # a temporary download is deleted once its activations exist

@@ -1,0 +1,15 @@
+rule integrity:
+    input:
+        [paths.tiny_checkpoints(m) for m, spec in config["models"].items() if spec["source"] == "tiny"],
+    output:
+        report(paths.integrity_table(), caption="../report/integrity.rst", category="Tables"),
+    log:
+        paths.log("integrity"),
+    benchmark:
+        paths.benchmark("integrity"),
+    params:
+        models=config["models"],
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/integrity.py"
