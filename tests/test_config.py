@@ -38,3 +38,58 @@ def test_weak_probe_layer_must_be_extracted():
     config["weak_supervisor"].update(layer=1, revision="step65")
     with pytest.raises(ConfigError, match="weak_supervisor: revision 'step65' is not in the schedule"):
         check_config(config)
+
+
+OLMO = yaml.safe_load((REPO_ROOT / "config" / "olmo.yaml").read_text())
+OLMO2_BRANCHES = [
+    ("main", "f" * 40, 0, 0),
+    ("stage1-step0-tokens0B", "a" * 40, 0, 0),
+    ("stage1-step1000-tokens5B", "b" * 40, 1000, 5 * 10**9),
+    ("stage1-step2000-tokens9B", "c" * 40, 2000, 9 * 10**9),
+    ("stage2-ingredient1-step1000-tokens5B", "d" * 40, 1000, 5 * 10**9),
+]
+
+
+@pytest.fixture
+def olmo2_manifest(tmp_path, monkeypatch):
+    """An OLMo-2-style manifest under resources/revisions/ of a fresh working directory."""
+    from pipeline.manifests import manifest_path
+
+    monkeypatch.chdir(tmp_path)
+    path = manifest_path("allenai/OLMo-2-0425-1B")
+    path.parent.mkdir(parents=True)
+    rows = ["\t".join(map(str, row)) for row in OLMO2_BRANCHES if row[0] != "main"]
+    path.write_text("revision\tcommit\tstep\ttokens\n" + "\n".join(rows) + "\n")
+    config = copy.deepcopy(OLMO)
+    config["models"] = {"olmo2-1b": {"source": "hub", "repo": "allenai/OLMo-2-0425-1B", "schedule": "manifest",
+                                     "stage": "stage1"}}
+    return config
+
+
+def test_manifest_schedule_keeps_one_stage_pinned_to_commits(olmo2_manifest):
+    from pipeline.config import checkpoint_source
+
+    check_config(olmo2_manifest)
+    revisions = model_revisions(olmo2_manifest, "olmo2-1b")
+    assert [(r.name, r.step, r.tokens) for r in revisions] == [(n, s, t) for n, _, s, t in OLMO2_BRANCHES[1:4]]
+    assert checkpoint_source(olmo2_manifest, "olmo2-1b").commits["stage1-step1000-tokens5B"] == "b" * 40
+
+
+def test_manifest_schedule_errors_name_the_fix(olmo2_manifest):
+    del olmo2_manifest["models"]["olmo2-1b"]["stage"]
+    with pytest.raises(ConfigError, match=r"stages \['stage1', 'stage2'\]; choose one with `stage`"):
+        check_config(olmo2_manifest)
+    olmo2_manifest["models"]["olmo2-1b"].update(stage="stage1", revisions=["stage1-step1500-tokens7B"])
+    with pytest.raises(ConfigError, match=r"'stage1-step1500-tokens7B' is not in the schedule \(3 revisions\); "
+                                          r"nearest: stage1-step1000-tokens5B, stage1-step2000-tokens9B"):
+        check_config(olmo2_manifest)
+    olmo2_manifest["models"]["olmo2-1b"]["repo"] = "allenai/OLMo-2-1124-7B"
+    with pytest.raises(ConfigError, match=r"resources/revisions/allenai/OLMo-2-1124-7B.tsv does not exist; write it "
+                                          r"\(needs the hub\) with: python -m pipeline.manifests allenai/OLMo-2-1124-7B"):
+        check_config(olmo2_manifest)
+
+
+def test_pythia_config_is_the_whole_suite():
+    repos = {spec["repo"] for spec in PYTHIA["models"].values()}
+    sizes = ["14m", "31m", "70m", "160m", "410m", "1b", "1.4b", "2.8b", "6.9b", "12b"]
+    assert repos == {f"EleutherAI/pythia-{s}" for s in sizes} | {f"EleutherAI/pythia-{s}-deduped" for s in sizes[2:]}

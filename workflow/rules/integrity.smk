@@ -1,3 +1,8 @@
+# metadata calls only: on a cluster it runs where the workflow runs (login nodes have network)
+localrules:
+    integrity,
+
+
 rule integrity:
     input:
         [paths.tiny_checkpoints(m) for m, spec in config["models"].items() if spec["source"] == "tiny"],
