@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pipeline.checkpoints import CheckpointSource, HubSettings, HubSource, LocalDirectorySource
 from pipeline.manifests import manifest_path, read_manifest
 from pipeline.paths import tiny_checkpoints
+from pipeline.resources import job_resources
 from pipeline.revisions import (
     Revision,
     UnknownRevisionError,
@@ -98,6 +99,7 @@ def check_config(config: Mapping) -> None:
     for model in models:
         try:
             model_revisions(config, model)
+            job_resources(config, model, "extract")
         except (ValueError, OSError) as error:
             raise ConfigError(str(error)) from None
     weak = config["weak_supervisor"]

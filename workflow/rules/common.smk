@@ -4,6 +4,7 @@ import sys
 
 import pipeline.paths as paths
 from pipeline.config import check_config, model_revisions
+from pipeline.resources import job_resources
 from pipeline.store import remove_unreadable
 from snakemake.utils import validate
 
@@ -36,6 +37,14 @@ def all_targets():
     if "synthetic" in config:
         targets.append(paths.synthetic_table("summary"))
     return targets
+
+
+def job_resource(rule, key):
+    """Resource `key` of a rule's job, by its model's size (config job_resources); memory grows
+    with each retry."""
+    if key == "mem_mb":
+        return lambda wc, attempt: job_resources(config, wc.model, rule)[key] * attempt
+    return lambda wc: job_resources(config, wc.model, rule)[key]
 
 
 def revision_info(model, revision):

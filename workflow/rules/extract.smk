@@ -13,8 +13,9 @@ rule extract:
         extraction=config["extraction"],
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=job_resource("extract", "mem_mb"),
+        runtime=job_resource("extract", "runtime"),
+        gpu=job_resource("extract", "gpu"),
     conda:
         "../../environment.yml"
     script:

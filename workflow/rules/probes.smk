@@ -17,6 +17,9 @@ rule probes:
         step=lambda wc: revision_info(wc.model, wc.revision).step,
         tokens=lambda wc: revision_info(wc.model, wc.revision).tokens,
     threads: 1
+    resources:
+        mem_mb=job_resource("probes", "mem_mb"),
+        runtime=job_resource("probes", "runtime"),
     conda:
         "../../environment.yml"
     script:

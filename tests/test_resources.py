@@ -1,0 +1,35 @@
+import copy
+
+import pytest
+import yaml
+from conftest import REPO_ROOT
+
+from pipeline.config import ConfigError, check_config
+from pipeline.resources import job_resources, size_from_name
+
+PYTHIA = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
+
+
+@pytest.mark.parametrize("name, size", [
+    ("EleutherAI/pythia-70m", 70e6), ("EleutherAI/pythia-1.4b-deduped", 1.4e9), ("allenai/OLMo-1B-hf", 1e9),
+    ("allenai/OLMo-2-1124-7B", 7e9), ("allenai/OLMo-2-0425-1B", 1e9), ("tiny-s0", None),
+])
+def test_size_from_name(name, size):
+    assert size_from_name(name) == size
+
+
+def test_rows_by_model_size():
+    assert job_resources(PYTHIA, "pythia-160m", "extract") == {"mem_mb": 4000, "runtime": 30, "gpu": 0}
+    assert job_resources(PYTHIA, "pythia-410m", "extract")["gpu"] == 1
+    assert job_resources(PYTHIA, "pythia-12b-deduped", "extract")["mem_mb"] == 96000
+    assert job_resources(PYTHIA, "pythia-6.9b", "probes") == {"mem_mb": 8000, "runtime": 60}
+
+
+def test_unknown_or_oversized_models_fail_before_any_job():
+    config = copy.deepcopy(PYTHIA)
+    config["models"] = {"mystery": {"source": "hub", "repo": "someone/mystery", "schedule": "pythia"}}
+    with pytest.raises(ConfigError, match=r"model 'mystery': its size is not in its name; set models.mystery.params"):
+        check_config(config)
+    config["models"]["mystery"]["params"] = 7e10
+    with pytest.raises(ConfigError, match=r"7e\+10 parameters, more than the largest job_resources row"):
+        check_config(config)
