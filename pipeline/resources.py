@@ -3,14 +3,16 @@
 `job_resources` rows are tried in order; the first whose `max_params` is at least the model's
 parameter count gives the extraction job's mem_mb / runtime (minutes) / gpu and the probes
 job's mem_mb / runtime. A model's size is `models.<name>.params`, else read from its repo or
-model name (`pythia-1.4b`, `OLMo-2-1124-7B`), else, for tiny models, estimated from
-`tiny.model`.
+model name (`pythia-1.4b`, `OLMo-2-1124-7B`), else estimated from its shape: `tiny.model` for
+tiny models, a revision's config.json for local ones.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)([mMbB])(?![A-Za-z])")
 _UNITS = {"m": 1e6, "b": 1e9}
@@ -25,14 +27,31 @@ def size_from_name(name: str) -> float | None:
     return float(number) * _UNITS[unit.lower()]
 
 
+def shape_parameters(layers: int, hidden: int, vocab: int = 0, tied: bool = False) -> float:
+    """Parameters of a transformer of this shape: 12·L·h² in the blocks, plus embeddings."""
+    return 12 * layers * hidden**2 + vocab * hidden * (1 if tied else 2)
+
+
+def local_parameters(root: str | Path) -> float | None:
+    """From the config.json of any revision under a local model's folder."""
+    found = next(iter(sorted(Path(root).glob("*/config.json"))), None)
+    if found is None:
+        return None
+    c = json.loads(found.read_text())
+    return shape_parameters(c["num_hidden_layers"], c["hidden_size"], c.get("vocab_size", 0),
+                            c.get("tie_word_embeddings", False))
+
+
 def model_parameters(config: Mapping, model: str) -> float:
     spec = config["models"][model]
     if "params" in spec:
         return float(spec["params"])
     if spec["source"] == "tiny":
         shape = config["tiny"]["model"]
-        return 12 * shape["num_layers"] * shape["hidden_size"] ** 2  # blocks only; the vocabulary is small
+        return shape_parameters(shape["num_layers"], shape["hidden_size"])  # its vocabulary is small
     size = size_from_name(spec.get("repo", model)) or size_from_name(model)
+    if size is None and spec["source"] == "local":
+        size = local_parameters(spec["path"])
     if size is None:
         raise ValueError(f"model {model!r}: its size is not in its name; set models.{model}.params (e.g. 1.4e9)")
     return size

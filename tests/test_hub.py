@@ -206,8 +206,9 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     olmo = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
     tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
     config["models"] = {
-        "pythia-tiny": {"source": "hub", "repo": PYTHIA, "revisions": list(pythia), "tokens_per_step": tokens_per_step},
-        "olmo-hub": {"source": "hub", "repo": OLMO, "schedule": "manifest"},
+        "pythia-tiny": {"source": "hub", "repo": PYTHIA, "revisions": list(pythia), "tokens_per_step": tokens_per_step,
+                        "params": 1e5},
+        "olmo-hub": {"source": "hub", "repo": OLMO, "schedule": "manifest", "params": 1e5},
         "olmo-local": {"source": "local", "path": str(olmo_root)},
     }
     config["weak_supervisor"].update(model="pythia-tiny")

@@ -1,4 +1,5 @@
 import copy
+import json
 
 import pytest
 import yaml
@@ -33,3 +34,12 @@ def test_unknown_or_oversized_models_fail_before_any_job():
     config["models"]["mystery"]["params"] = 7e10
     with pytest.raises(ConfigError, match=r"7e\+10 parameters, more than the largest job_resources row"):
         check_config(config)
+
+
+def test_local_model_size_comes_from_its_config(checkpoint_root):
+    from pipeline.resources import model_parameters
+
+    config = {"models": {"mine": {"source": "local", "path": str(checkpoint_root)}}}
+    shape = json.loads((checkpoint_root / "step0" / "config.json").read_text())
+    h, layers, vocab = shape["hidden_size"], shape["num_hidden_layers"], shape["vocab_size"]
+    assert model_parameters(config, "mine") == 12 * layers * h * h + 2 * vocab * h

@@ -16,6 +16,23 @@ REVISIONS = {model: model_revisions(config, model) for model in config["models"]
 TASKS = sorted(config["tasks"])
 
 
+# A tiny model's checkpoints all come from one pre-training job, so one job extracts (and one
+# probes) all its revisions: that saves a process start and the torch/transformers imports per
+# revision (seconds each, most of a tiny revision's cost). Other models get one job per revision.
+TRAJECTORY_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "tiny"]
+REVISION_MODELS = [m for m in config["models"] if m not in TRAJECTORY_MODELS]
+
+
+def model_pattern(models):
+    """A wildcard constraint matching exactly `models` (nothing if there are none)."""
+    return "|".join(map(re.escape, models)) or "(?!)"
+
+
+def rule_name(prefix, model):
+    identifier = re.sub(r"\W", "_", model)
+    return f"{prefix}_{identifier}"
+
+
 def per_revision(path):
     """`path(model, revision)` for every revision the run uses."""
     return [path(m, r.name) for m, revs in REVISIONS.items() for r in revs]
@@ -49,13 +66,6 @@ def job_resource(rule, key):
 
 def revision_info(model, revision):
     return next(r for r in REVISIONS[model] if r.name == revision)
-
-
-def checkpoint_input(wildcards):
-    """The local checkpoint folder a model's extraction needs (none for the hub)."""
-    if config["models"][wildcards.model]["source"] == "tiny":
-        return paths.tiny_checkpoints(wildcards.model)
-    return []
 
 
 def task_inputs(wildcards):

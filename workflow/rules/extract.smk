@@ -1,6 +1,5 @@
 rule extract:
     input:
-        checkpoint=checkpoint_input,
         tasks=expand(paths.task_table(), task=TASKS),
     output:
         paths.activations(),
@@ -9,8 +8,12 @@ rule extract:
     benchmark:
         paths.benchmark("extract", "{model}", "{revision}"),
     params:
+        model=lambda wc: wc.model,
+        revisions=lambda wc: [wc.revision],
         tasks=TASKS,
         extraction=config["extraction"],
+    wildcard_constraints:
+        model=model_pattern(REVISION_MODELS),
     threads: 1
     resources:
         mem_mb=job_resource("extract", "mem_mb"),
@@ -20,3 +23,31 @@ rule extract:
         "../../environment.yml"
     script:
         "../scripts/extract.py"
+
+
+for trajectory_model in TRAJECTORY_MODELS:
+
+    rule:
+        name:
+            rule_name("extract", trajectory_model)
+        input:
+            checkpoint=paths.tiny_checkpoints(trajectory_model),
+            tasks=expand(paths.task_table(), task=TASKS),
+        output:
+            [paths.activations(trajectory_model, r.name) for r in REVISIONS[trajectory_model]],
+        log:
+            paths.log("extract", trajectory_model, "all"),
+        benchmark:
+            paths.benchmark("extract", trajectory_model, "all")
+        params:
+            model=trajectory_model,
+            revisions=[r.name for r in REVISIONS[trajectory_model]],
+            tasks=TASKS,
+            extraction=config["extraction"],
+        threads: 1
+        resources:
+            **job_resources(config, trajectory_model, "extract"),
+        conda:
+            "../../environment.yml"
+        script:
+            "../scripts/extract.py"

@@ -11,11 +11,13 @@ rule probes:
     benchmark:
         paths.benchmark("probes", "{model}", "{revision}"),
     params:
+        model=lambda wc: wc.model,
+        revisions=lambda wc: [revision_info(wc.model, wc.revision)],
         tasks=TASKS,
         probes=config["probes"],
         metrics=config["metrics"],
-        step=lambda wc: revision_info(wc.model, wc.revision).step,
-        tokens=lambda wc: revision_info(wc.model, wc.revision).tokens,
+    wildcard_constraints:
+        model=model_pattern(REVISION_MODELS),
     threads: 1
     resources:
         mem_mb=job_resource("probes", "mem_mb"),
@@ -24,3 +26,34 @@ rule probes:
         "../../environment.yml"
     script:
         "../scripts/probes.py"
+
+
+for trajectory_model in TRAJECTORY_MODELS:
+
+    rule:
+        name:
+            rule_name("probes", trajectory_model)
+        input:
+            activations=[paths.activations(trajectory_model, r.name) for r in REVISIONS[trajectory_model]],
+            tasks=expand(paths.task_table(), task=TASKS),
+            weak=expand(paths.weak_labels(), task=TASKS),
+        output:
+            metrics=[paths.probe_metrics(trajectory_model, r.name) for r in REVISIONS[trajectory_model]],
+            predictions=[paths.probe_predictions(trajectory_model, r.name) for r in REVISIONS[trajectory_model]],
+        log:
+            paths.log("probes", trajectory_model, "all"),
+        benchmark:
+            paths.benchmark("probes", trajectory_model, "all")
+        params:
+            model=trajectory_model,
+            revisions=REVISIONS[trajectory_model],
+            tasks=TASKS,
+            probes=config["probes"],
+            metrics=config["metrics"],
+        threads: 1
+        resources:
+            **job_resources(config, trajectory_model, "probes"),
+        conda:
+            "../../environment.yml"
+        script:
+            "../scripts/probes.py"

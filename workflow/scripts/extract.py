@@ -1,4 +1,4 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
@@ -8,14 +8,17 @@ from pipeline.activations import write_activations  # noqa: E402
 from pipeline.config import checkpoint_source  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
-model, revision = snakemake.wildcards.model, snakemake.wildcards.revision
+model = snakemake.params.model
 source = checkpoint_source(snakemake.config, model)
-checkpoint = source.fetch(revision)
-write_activations(
-    checkpoint.folder,
-    dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
-    snakemake.params.extraction,
-    snakemake.output[0],
-    identity={"model": model, "revision": revision, "commit": checkpoint.commit, "checkpoint": str(checkpoint.folder)},
-)
-source.release(checkpoint)  # a temporary download is deleted once its activations exist
+with timed_work():
+    for revision, out in zip(snakemake.params.revisions, snakemake.output, strict=True):
+        checkpoint = source.fetch(revision)
+        write_activations(
+            checkpoint.folder,
+            dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
+            snakemake.params.extraction,
+            out,
+            identity={"model": model, "revision": revision, "commit": checkpoint.commit,
+                      "checkpoint": str(checkpoint.folder)},
+        )
+        source.release(checkpoint)  # a temporary download is deleted once its activations exist

@@ -1,7 +1,8 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.plots import write_figures  # noqa: E402
 
-write_figures(snakemake.input.metrics, snakemake.input.transitions, dict(snakemake.output.items()))
+with timed_work():
+    write_figures(snakemake.input.metrics, snakemake.input.transitions, dict(snakemake.output.items()))

@@ -1,7 +1,8 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.aggregate import write_metrics_table  # noqa: E402
 
-write_metrics_table(snakemake.input, snakemake.output[0])
+with timed_work():
+    write_metrics_table(snakemake.input, snakemake.output[0])

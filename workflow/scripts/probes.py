@@ -1,21 +1,30 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import as_list, redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.evaluate import write_revision_metrics  # noqa: E402
 
-write_revision_metrics(
-    snakemake.input.activations,
-    dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
-    dict(zip(snakemake.params.tasks, snakemake.input.weak)),
-    snakemake.params.probes,
-    snakemake.params.metrics,
-    identity={
-        "model": snakemake.wildcards.model,
-        "revision": snakemake.wildcards.revision,
-        "step": snakemake.params.step,
-        "tokens": snakemake.params.tokens,
-    },
-    metrics_out=snakemake.output.metrics,
-    predictions_out=snakemake.output.predictions,
+outputs = zip(
+    snakemake.params.revisions,
+    as_list(snakemake.input.activations),
+    as_list(snakemake.output.metrics),
+    as_list(snakemake.output.predictions),
+    strict=True,
 )
+with timed_work():
+    for revision, activations, metrics_out, predictions_out in outputs:
+        write_revision_metrics(
+            activations,
+            dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
+            dict(zip(snakemake.params.tasks, snakemake.input.weak)),
+            snakemake.params.probes,
+            snakemake.params.metrics,
+            identity={
+                "model": snakemake.params.model,
+                "revision": revision.name,
+                "step": revision.step,
+                "tokens": revision.tokens,
+            },
+            metrics_out=metrics_out,
+            predictions_out=predictions_out,
+        )

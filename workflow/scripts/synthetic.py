@@ -1,7 +1,8 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.synthetic.experiments import run_synthetic  # noqa: E402
 
-run_synthetic(snakemake.params.synthetic, snakemake.params.out_dir)
+with timed_work():
+    run_synthetic(snakemake.params.synthetic, snakemake.params.out_dir)

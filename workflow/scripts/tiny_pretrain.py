@@ -1,4 +1,4 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
@@ -7,12 +7,13 @@ import torch  # noqa: E402
 from pipeline.tiny.pretrain import run_pretraining  # noqa: E402
 
 torch.set_num_threads(snakemake.threads)
-run_pretraining(
-    snakemake.input.corpus,
-    snakemake.input.tokenizer,
-    snakemake.output.checkpoints,
-    snakemake.output.losses,
-    model=snakemake.params.model,
-    train=snakemake.params.train,
-    seed=snakemake.params.seed,
-)
+with timed_work():
+    run_pretraining(
+        snakemake.input.corpus,
+        snakemake.input.tokenizer,
+        snakemake.output.checkpoints,
+        snakemake.output.losses,
+        model=snakemake.params.model,
+        train=snakemake.params.train,
+        seed=snakemake.params.seed,
+    )

@@ -1,7 +1,8 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.tiny.tokenizer import write_tokenizer  # noqa: E402
 
-write_tokenizer(snakemake.input.corpus, snakemake.output[0])
+with timed_work():
+    write_tokenizer(snakemake.input.corpus, snakemake.output[0])

@@ -1,14 +1,15 @@
-from pipeline.joblog import redirect_output
+from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
 from pipeline.weak import write_weak_labels  # noqa: E402
 
-write_weak_labels(
-    snakemake.wildcards.task,
-    snakemake.input.task,
-    snakemake.params.spec,
-    snakemake.params.probes,
-    snakemake.output[0],
-    activations_path=snakemake.input.get("activations"),
-)
+with timed_work():
+    write_weak_labels(
+        snakemake.wildcards.task,
+        snakemake.input.task,
+        snakemake.params.spec,
+        snakemake.params.probes,
+        snakemake.output[0],
+        activations_path=snakemake.input.get("activations"),
+    )

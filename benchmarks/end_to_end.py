@@ -1,0 +1,101 @@
+"""The offline default run's wall time, split into the jobs' work and everything else
+(Snakemake start-up and bookkeeping, process starts, imports, idle cores).
+
+    .venv/bin/python benchmarks/end_to_end.py [--cores 2] [--repeats 1] [--per-revision]
+
+Runs `snakemake` on config/config.yaml in a fresh folder. Each job logs the wall seconds of its
+work proper ("work seconds:", pipeline/joblog.py: the library call, after imports); Snakemake's
+benchmark files give each job's wall seconds. Overhead share = 1 − Σ work / (cores × wall).
+With --per-revision, a second run in the same folder re-extracts and re-probes the same
+checkpoints read as local models (one job per revision, as hub models run), side by side with
+the default shape (one job per tiny model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipeline import paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile")]
+
+
+def run(workdir: Path, config: dict, cores: int) -> float:
+    (workdir / "config").mkdir(exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    result = subprocess.run([*SNAKEMAKE, "--cores", str(cores)], cwd=workdir, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"snakemake failed:\n{result.stderr[-3000:]}")
+    return wall
+
+
+def job_table(workdir: Path, since: float) -> pd.DataFrame:
+    """One row per job run after `since`: rule, job wall seconds, work seconds."""
+    rows = []
+    benchmarks = workdir / paths.RESULTS / "benchmarks"
+    for bench in benchmarks.rglob("*.tsv"):
+        if bench.stat().st_mtime < since:
+            continue
+        relative = bench.relative_to(benchmarks).with_suffix(".log")
+        log = workdir / paths.LOGS / relative
+        work = [float(line.split(":")[1]) for line in log.read_text().splitlines() if line.startswith("work seconds:")]
+        rows.append({"rule": relative.parts[0], "job_s": float(pd.read_csv(bench, sep="\t")["s"].iloc[0]),
+                     "work_s": sum(work)})
+    return pd.DataFrame(rows)
+
+
+def report(label: str, jobs: pd.DataFrame, wall: float, cores: int) -> float:
+    share = 1 - jobs["work_s"].sum() / (cores * wall)
+    by_rule = jobs.groupby("rule").agg(jobs=("job_s", "size"), job_s=("job_s", "sum"), work_s=("work_s", "sum"))
+    by_rule["overhead_per_job_s"] = (by_rule["job_s"] - by_rule["work_s"]) / by_rule["jobs"]
+    print(f"\n{label}: wall {wall:.1f} s on {cores} cores, {len(jobs)} jobs; Σ job {jobs['job_s'].sum():.1f} s, "
+          f"Σ work {jobs['work_s'].sum():.1f} s; overhead share {share:.1%} (target ≤ 20%)")
+    print(by_rule.round(2).to_string())
+    return share
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--per-revision", action="store_true", help="also run extraction and probes per revision")
+    args = parser.parse_args()
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    shares, per_revision_shares = [], []
+    for repeat in range(args.repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            workdir = Path(folder)
+            start = time.time()
+            wall = run(workdir, config, args.cores)
+            shares.append(report(f"run {repeat + 1}, default", job_table(workdir, start), wall, args.cores))
+            if args.per_revision:
+                local = dict(config, models={
+                    f"local-{name}": {"source": "local", "path": str(workdir / "results" / "checkpoints" / name)}
+                    for name in config["models"]
+                })
+                local["weak_supervisor"] = dict(config["weak_supervisor"], model=f"local-{config['weak_supervisor']['model']}")
+                start = time.time()
+                wall = run(workdir, local, args.cores)
+                jobs = job_table(workdir, start)
+                per_revision_shares.append(report(f"run {repeat + 1}, per revision (local copies; no pre-training)",
+                                                  jobs, wall, args.cores))
+    print(f"\nmedian overhead share, default: {statistics.median(shares):.1%} over {len(shares)} run(s)")
+    if per_revision_shares:
+        print(f"median overhead share, per-revision jobs: {statistics.median(per_revision_shares):.1%}")
+
+
+if __name__ == "__main__":
+    main()
