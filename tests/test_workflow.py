@@ -149,7 +149,9 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     import psutil
 
     config = small_config()
-    config["models"] = {"local-s0": {"source": "local", "path": str(small_run / "results" / "checkpoints" / "tiny-s0")}}
+    tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
+    config["models"] = {"local-s0": {"source": "local", "path": str(small_run / "results" / "checkpoints" / "tiny-s0"),
+                                     "tokens_per_step": tokens_per_step}}
     config["weak_supervisor"]["model"] = "local-s0"
     write_config(tmp_path, config)
     process = subprocess.Popen(
