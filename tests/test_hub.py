@@ -101,10 +101,16 @@ def test_temporary_download_survives_faults_and_is_deleted_on_release(checkpoint
 
 def test_missing_revision_fails_before_any_download_naming_the_nearest(checkpoint_root, tmp_path):
     files = folder_files(checkpoint_root / "step0")
+    message = "revision 'step3' is not in the schedule (4 revisions); nearest: step2, step4, step0"
     with serve({PYTHIA: {name: files for name in ("step0", "step2", "step4", "step8")}}) as (url, hub):
         result = _fetch(url, ["step3"], f"download_dir={str(tmp_path)!r}")
-    assert result.returncode != 0
-    assert "revision 'step3' is not in the schedule (4 revisions); nearest: step2, step4, step0" in result.stderr
+        assert result.returncode != 0 and message in result.stderr
+        preflight = _python(url, f"""
+            from pipeline.integrity import hub_rows
+            from pipeline.revisions import parse_revision
+            hub_rows({PYTHIA!r}, [parse_revision("step0"), parse_revision("step3")], None)
+        """)
+        assert preflight.returncode != 0 and message in preflight.stderr  # the workflow's pre-flight job
     assert not [r for r in hub.requests if "/resolve/" in r]
 
 

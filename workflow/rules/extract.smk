@@ -1,6 +1,9 @@
 rule extract:
     input:
         tasks=expand(paths.task_table(), task=TASKS),
+        # downloads start after the pre-flight (missing revisions fail there); ancient: a
+        # rewritten table (e.g. a model added) does not rerun finished extractions
+        integrity=ancient(paths.integrity_table()),
     output:
         paths.activations(),
     log:
