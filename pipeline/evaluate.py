@@ -11,32 +11,49 @@ import pandas as pd
 
 from pipeline.io import atomic_path
 from pipeline.metrics import accuracy, auroc, pgr
-from pipeline.probes import LogisticProbe
+from pipeline.probes import fit_probes
 from pipeline.store import check_alignment, load_activations
+
+
+def evaluate_layers(
+    by_layer: Mapping[int, np.ndarray], table: pd.DataFrame, p_weak: np.ndarray, probes: Mapping, min_margin: float
+) -> dict[int, tuple[dict[str, float], pd.DataFrame]]:
+    """Per layer: metrics of weak, W2S and gold on the test split, and the per-example test
+    predictions. The gold and W2S probes of all layers are fit in one batch."""
+    train = (table["split"] == "B").to_numpy()
+    test = (table["split"] == "test").to_numpy()
+    gold = table["label"].to_numpy()
+    # the W2S column holds weak labels only: the probe fits and picks C without a gold label
+    labels = np.column_stack([gold[train].astype(float), p_weak[train]])
+    layers = list(by_layer)
+    fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes["Cs"],
+                        folds=probes["cv_folds"], seed=probes.get("seed", 0))
+    results = {}
+    for layer, (gold_probe, w2s_probe) in zip(layers, fitted):
+        x_test = by_layer[layer][test]
+        predictions = pd.DataFrame(
+            {
+                "id": table["id"][test].to_numpy(),
+                "label": gold[test],
+                "p_weak": p_weak[test],
+                "p_w2s": w2s_probe.predict_proba(x_test),
+                "p_gold": gold_probe.predict_proba(x_test),
+            }
+        )
+        row = _metrics(predictions, min_margin)
+        row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, n_train=int(train.sum()), n_test=int(test.sum()))
+        results[layer] = row, predictions
+    return results
 
 
 def evaluate_layer(
     features: np.ndarray, table: pd.DataFrame, p_weak: np.ndarray, probes: Mapping, min_margin: float
 ) -> tuple[dict[str, float], pd.DataFrame]:
-    """Metrics of weak, W2S and gold on the test split, and the per-example test predictions."""
-    train = (table["split"] == "B").to_numpy()
-    test = (table["split"] == "test").to_numpy()
-    gold = table["label"].to_numpy()
+    """`evaluate_layers` for a single layer's features."""
+    return evaluate_layers({0: features}, table, p_weak, probes, min_margin)[0]
 
-    def probe() -> LogisticProbe:
-        return LogisticProbe(cs=probes["Cs"], folds=probes["cv_folds"], seed=probes.get("seed", 0))
 
-    gold_probe = probe().fit(features[train], gold[train].astype(float))
-    w2s_probe = probe().fit(features[train], p_weak[train])  # weak labels only, for fitting and for C
-    predictions = pd.DataFrame(
-        {
-            "id": table["id"][test].to_numpy(),
-            "label": gold[test],
-            "p_weak": p_weak[test],
-            "p_w2s": w2s_probe.predict_proba(features[test]),
-            "p_gold": gold_probe.predict_proba(features[test]),
-        }
-    )
+def _metrics(predictions: pd.DataFrame, min_margin: float) -> dict[str, float]:
     y = predictions["label"].to_numpy()
     row = {}
     for kind in ("weak", "w2s", "gold"):
@@ -44,8 +61,7 @@ def evaluate_layer(
         row[f"{kind}_auroc"] = auroc(predictions[f"p_{kind}"], y)
     row["gain"] = row["w2s_acc"] - row["weak_acc"]
     row["pgr"] = pgr(row["weak_acc"], row["w2s_acc"], row["gold_acc"], min_margin)
-    row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, n_train=int(train.sum()), n_test=int(test.sum()))
-    return row, predictions
+    return row
 
 
 def write_revision_metrics(
@@ -66,8 +82,9 @@ def write_revision_metrics(
         weak = pd.read_parquet(weak_paths[task]).set_index("id").loc[table["id"]]
         by_layer, metadata = load_activations(activations_path, task)
         check_alignment(metadata, task, table["id"].tolist(), activations_path)
-        for layer, features in sorted(by_layer.items()):
-            row, preds = evaluate_layer(features, table, weak["p_weak"].to_numpy(), probes, metrics["pgr_min_margin"])
+        results = evaluate_layers(dict(sorted(by_layer.items())), table, weak["p_weak"].to_numpy(), probes,
+                                  metrics["pgr_min_margin"])
+        for layer, (row, preds) in results.items():
             rows.append({**identity, "task": task, "layer": layer, **row})
             predictions.append(preds.assign(task=task, layer=layer))
     with atomic_path(metrics_out) as partial:
