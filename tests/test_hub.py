@@ -250,6 +250,7 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     assert set(flagged["revision"]) == {OLMO_DUPLICATE} and set(flagged["duplicate_of"]) == {OLMO_REVISIONS[-1]}
     assert f"olmo-hub: {OLMO_DUPLICATE}" in (tmp_path / "results" / "summary.md").read_text()
 
+    print(f"peak of {disk.folder}: {disk.peak} bytes; largest checkpoint: {largest} bytes")  # shown with -s
     assert 0 < disk.peak <= 2 * largest * 1.05, (disk.peak, largest)
     assert not any(p.is_file() for p in (tmp_path / "results" / "downloads").rglob("*"))
 
