@@ -68,7 +68,7 @@ def test_changed_file_rebuilds_the_task_and_what_follows(local_run):
     assert planned_jobs(workdir, config) == {}
     write_reviews(workdir / "data" / "reviews.jsonl.gz", stream=6)
     jobs = planned_jobs(workdir, config)
-    assert {"task_table", "weak_supervisor", "extract", "probes", "metrics_table"} <= set(jobs)
+    assert {"task_table", "weak_supervisor", "extract_tiny_s0", "probes_tiny_s0", "metrics_table"} <= set(jobs)
     assert not {"tiny_corpus", "tiny_tokenizer", "tiny_pretrain"} & set(jobs)
 
 
