@@ -2,6 +2,8 @@ from pipeline.joblog import as_list, redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from pipeline.evaluate import write_revision_metrics  # noqa: E402
 
 outputs = zip(
@@ -11,7 +13,7 @@ outputs = zip(
     as_list(snakemake.output.predictions),
     strict=True,
 )
-with timed_work():
+with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take every core
     for revision, activations, metrics_out, predictions_out in outputs:
         write_revision_metrics(
             activations,

@@ -2,9 +2,11 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from pipeline.weak import write_weak_labels  # noqa: E402
 
-with timed_work():
+with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take every core
     write_weak_labels(
         snakemake.wildcards.task,
         snakemake.input.task,
