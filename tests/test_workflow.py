@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from safetensors import safe_open
-from workflow_helpers import SNAKEMAKE, small_config, snakemake, write_config
+from workflow_helpers import SNAKEMAKE, job_counts, small_config, snakemake, write_config
 
 
 def test_metrics_table_covers_every_revision_task_and_layer(small_run):
@@ -90,17 +90,7 @@ def planned_jobs(workdir: Path, config: dict) -> dict[str, int]:
     (workdir / "edited.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(workdir, "-n", "--configfile", "edited.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    out = result.stdout + result.stderr
-    if "Nothing to be done" in out:
-        return {}
-    table = out[out.index("Job stats:") :].split("\n")[3:]
-    counts = {}
-    for line in table:
-        if line.startswith("total"):
-            break
-        rule, count = line.split()
-        counts[rule] = int(count)
-    return counts
+    return job_counts(result.stdout + result.stderr)
 
 
 def test_unchanged_config_plans_nothing(small_run):

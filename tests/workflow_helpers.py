@@ -40,3 +40,16 @@ def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.Compl
 def write_config(workdir: Path, config: dict) -> None:
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """{rule: jobs} from the "Job stats:" table Snakemake prints ({} if it planned none)."""
+    if "Job stats:" not in output:
+        return {}
+    counts = {}
+    for line in output[output.index("Job stats:") :].split("\n")[3:]:
+        if line.startswith("total"):
+            break
+        rule, count = line.split()
+        counts[rule] = int(count)
+    return counts
