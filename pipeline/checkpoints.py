@@ -5,7 +5,6 @@ activations exist.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.hub import RemoteFile, checkpoint_files, list_files, resolve_commit
+from pipeline.io import file_sha256
 from pipeline.retries import with_retries
 
 log = logging.getLogger(__name__)
@@ -89,21 +89,13 @@ def check_free_disk(where: str, needed: int, folder: Path, reserve_gb: float) ->
         )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 24):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_download(folder: Path, files: Sequence[RemoteFile], where: str) -> None:
     """Every file has the size, and every LFS file the sha256, the hub lists for it."""
     for file in files:
         path = folder / file.path
         if not path.is_file() or path.stat().st_size != file.size:
             raise OSError(f"{where}: {file.path} is missing or has the wrong size after download")
-        if file.sha256 is not None and _sha256(path) != file.sha256:
+        if file.sha256 is not None and file_sha256(path) != file.sha256:
             raise OSError(f"{where}: {file.path} does not match the sha256 the hub lists ({file.sha256[:12]}…)")
 
 

@@ -46,13 +46,6 @@ def evaluate_layers(
     return results
 
 
-def evaluate_layer(
-    features: np.ndarray, table: pd.DataFrame, p_weak: np.ndarray, probes: Mapping, min_margin: float
-) -> tuple[dict[str, float], pd.DataFrame]:
-    """`evaluate_layers` for a single layer's features."""
-    return evaluate_layers({0: features}, table, p_weak, probes, min_margin)[0]
-
-
 def _metrics(predictions: pd.DataFrame, min_margin: float) -> dict[str, float]:
     y = predictions["label"].to_numpy()
     row = {}

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
-from pipeline.hub import RemoteFile, branch_commits, list_files, matches, weight_patterns
-from pipeline.io import atomic_path
-from pipeline.revisions import Revision, UnknownRevisionError
+from pipeline.hub import RemoteFile, branch_commits, list_files, matches, resolve_commit, weight_patterns
+from pipeline.io import atomic_path, file_sha256
+from pipeline.revisions import Revision
 
 COLUMNS = ["model", "revision", "step", "commit", "weights", "n_files", "size_bytes", "duplicate_of"]
 
@@ -37,37 +38,28 @@ def weight_files(files: Sequence[RemoteFile], where: str) -> list[RemoteFile]:
     return [f for f in files if matches(f.path, patterns)]
 
 
-def local_files(folder: Path) -> list[RemoteFile]:
-    """The files of a local checkpoint, hashed as the hub would list them."""
-    files = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 24):
-                digest.update(chunk)
-        files.append(RemoteFile(str(path.relative_to(folder)), path.stat().st_size, "", digest.hexdigest()))
-    return files
+def local_weight_files(folder: Path) -> list[RemoteFile]:
+    """The weight files of a local checkpoint, hashed as the hub lists them (only the weights
+    are read: they decide the fingerprint)."""
+    listed = [RemoteFile(str(p.relative_to(folder)), p.stat().st_size, "", None)
+              for p in sorted(folder.rglob("*")) if p.is_file()]
+    return [replace(f, sha256=file_sha256(folder / f.path)) for f in weight_files(listed, str(folder))]
 
 
 def hub_rows(repo_id: str, revisions: Sequence[Revision], commits: Mapping[str, str] | None) -> list[dict]:
     commits = branch_commits(repo_id) if commits is None else commits
-    missing = [r.name for r in revisions if r.name not in commits]
-    if missing:
-        raise UnknownRevisionError(missing[0], sorted(commits))
+    # every revision resolved before any listing: a missing one fails first, naming the nearest
+    resolved = {r.name: resolve_commit(repo_id, r.name, commits) for r in revisions}
     rows = []
     for revision in tqdm(revisions, desc=f"{repo_id} metadata", mininterval=5):
-        commit = commits[revision.name]
+        commit = resolved[revision.name]
         weights = weight_files(list_files(repo_id, commit), f"{repo_id}@{revision.name}")
         rows.append(_row(revision, commit, weights))
     return rows
 
 
 def local_rows(root: Path, revisions: Sequence[Revision]) -> list[dict]:
-    rows = []
-    for revision in revisions:
-        folder = root / revision.name
-        rows.append(_row(revision, None, weight_files(local_files(folder), str(folder))))
-    return rows
+    return [_row(r, None, local_weight_files(root / r.name)) for r in revisions]
 
 
 def _row(revision: Revision, commit: str | None, weights: Sequence[RemoteFile]) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,3 +21,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's content, read in chunks (checkpoint shards are GBs)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 24):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pipeline.activations import Extractor
-from pipeline.evaluate import evaluate_layer
+from pipeline.evaluate import evaluate_layers
 from pipeline.probes import LogisticProbe
 from pipeline.tasks import make_splits
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
@@ -35,7 +35,7 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
     in_a = (table["split"] == "A").to_numpy()
     weak = LogisticProbe(cs=PROBES["Cs"], folds=PROBES["cv_folds"]).fit(features[0][in_a], labels[in_a])
     p_weak = weak.predict_proba(features[0])
-    return {s: evaluate_layer(features[s], table, p_weak, PROBES, min_margin=0.02)[0] for s in STEPS}
+    return {s: evaluate_layers({2: features[s]}, table, p_weak, PROBES, min_margin=0.02)[2][0] for s in STEPS}
 
 
 def test_no_weak_to_strong_gain_at_initialization(trajectory):

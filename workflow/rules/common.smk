@@ -56,12 +56,18 @@ def all_targets():
     return targets
 
 
-def job_resource(rule, key):
-    """Resource `key` of a rule's job, by its model's size (config job_resources); memory grows
-    with each retry."""
-    if key == "mem_mb":
-        return lambda wc, attempt: job_resources(config, wc.model, rule)[key] * attempt
-    return lambda wc: job_resources(config, wc.model, rule)[key]
+def rule_resources(rule, model=None):
+    """Resources of a rule's jobs by model size (config job_resources), for `model` or else the
+    job's model wildcard; memory grows with each retry."""
+
+    def resource(key):
+        def amount(wildcards, attempt):
+            value = job_resources(config, model or wildcards.model, rule)[key]
+            return value * attempt if key == "mem_mb" else value
+
+        return amount
+
+    return {key: resource(key) for key in config["job_resources"][0][rule]}
 
 
 def revision_info(model, revision):

@@ -19,9 +19,7 @@ rule extract:
         model=model_pattern(REVISION_MODELS),
     threads: 1
     resources:
-        mem_mb=job_resource("extract", "mem_mb"),
-        runtime=job_resource("extract", "runtime"),
-        gpu=job_resource("extract", "gpu"),
+        **rule_resources("extract"),
     conda:
         "../../environment.yml"
     script:
@@ -49,7 +47,7 @@ for trajectory_model in TRAJECTORY_MODELS:
             extraction=config["extraction"],
         threads: 1
         resources:
-            **job_resources(config, trajectory_model, "extract"),
+            **rule_resources("extract", trajectory_model),
         conda:
             "../../environment.yml"
         script:

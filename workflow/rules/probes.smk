@@ -20,8 +20,7 @@ rule probes:
         model=model_pattern(REVISION_MODELS),
     threads: 1
     resources:
-        mem_mb=job_resource("probes", "mem_mb"),
-        runtime=job_resource("probes", "runtime"),
+        **rule_resources("probes"),
     conda:
         "../../environment.yml"
     script:
@@ -52,7 +51,7 @@ for trajectory_model in TRAJECTORY_MODELS:
             metrics=config["metrics"],
         threads: 1
         resources:
-            **job_resources(config, trajectory_model, "probes"),
+            **rule_resources("probes", trajectory_model),
         conda:
             "../../environment.yml"
         script:
