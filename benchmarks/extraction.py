@@ -30,8 +30,8 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GPTNeoXConfig, GPTNeoXModel, PreTrainedTokenizerFast
 
-from pipeline.activations import DEFAULT_MAX_TOKENS, Extractor, pool
-from pipeline.store import resolve_layers
+from pipeline.extraction.engine import DEFAULT_MAX_TOKENS, Extractor, pool
+from pipeline.extraction.store import resolve_layers
 
 PYTHIA_70M = dict(
     vocab_size=50304, hidden_size=512, num_hidden_layers=6, num_attention_heads=8, intermediate_size=2048,

@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegressionCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pipeline.probes import DEFAULT_CS, fit_probes, fold_masks
+from pipeline.probing.logistic import DEFAULT_CS, fit_probes, fold_masks
 
 FULL = {"layers": 24, "n": 4000, "d": 1024}
 QUICK = {"layers": 4, "n": 1000, "d": 256}

@@ -2,9 +2,11 @@ import copy
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from tests import REPO_ROOT
 
-from pipeline.config import ConfigError, check_config, model_revisions
+from pipeline.checkpoints.schedule import model_revisions
+from pipeline.config import ConfigError
+from pipeline.preflight import check_config
 
 DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
 PYTHIA = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
@@ -53,7 +55,7 @@ OLMO2_BRANCHES = [
 @pytest.fixture
 def olmo2_manifest(tmp_path, monkeypatch):
     """An OLMo-2-style manifest under resources/revisions/ of a fresh working directory."""
-    from pipeline.manifests import manifest_path
+    from pipeline.checkpoints.manifests import manifest_path
 
     monkeypatch.chdir(tmp_path)
     path = manifest_path("allenai/OLMo-2-0425-1B")
@@ -67,7 +69,7 @@ def olmo2_manifest(tmp_path, monkeypatch):
 
 
 def test_manifest_schedule_keeps_one_stage_pinned_to_commits(olmo2_manifest):
-    from pipeline.config import checkpoint_source
+    from pipeline.checkpoints.schedule import checkpoint_source
 
     check_config(olmo2_manifest)
     revisions = model_revisions(olmo2_manifest, "olmo2-1b")
@@ -85,7 +87,7 @@ def test_manifest_schedule_errors_name_the_fix(olmo2_manifest):
         check_config(olmo2_manifest)
     olmo2_manifest["models"]["olmo2-1b"]["repo"] = "allenai/OLMo-2-1124-7B"
     with pytest.raises(ConfigError, match=r"resources/revisions/allenai/OLMo-2-1124-7B.tsv does not exist; write it "
-                                          r"\(needs the hub\) with: python -m pipeline.manifests allenai/OLMo-2-1124-7B"):
+                                          r"\(needs the hub\) with: python -m pipeline.checkpoints.manifests allenai/OLMo-2-1124-7B"):
         check_config(olmo2_manifest)
 
 

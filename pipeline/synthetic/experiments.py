@@ -34,7 +34,7 @@ from pipeline.synthetic.dynamics import (
 )
 from pipeline.synthetic.model import Problem, directions, make_problem
 from pipeline.synthetic.theory import bbp_overlap_sq, error_floor
-from pipeline.transition import DetectionConfig, TransitionResult, detect_transition, seed_bootstrap
+from pipeline.analysis.transition import DetectionConfig, TransitionResult, detect_transition, seed_bootstrap
 
 # Claim 4 warm-starts from a spectral initialisation with N = 4·N*: its BBP overlap
 # sqrt((1 − 1/4)/(1 + κ/4)) lies inside the effective region yet leaves the error well above
@@ -353,7 +353,7 @@ def summary(cfg: SyntheticConfig, tables: dict[str, pd.DataFrame]) -> pd.DataFra
                  "holds": bool(first["fraction"] <= 0.2 and lastrow["fraction"] >= 0.9 and math.isfinite(loc)),
                  "value": loc, "reference": cfg.n_star,
                  "detail": f"transition N ≈ {loc:.0f} = {loc / cfg.n_star:.2f}·N*; the checkpoint branch's "
-                           f"detector (pipeline.transition, seed bootstrap): {shared.verdict}, sigmoid midpoint "
+                           f"detector (pipeline.analysis.transition, seed bootstrap): {shared.verdict}, sigmoid midpoint "
                            f"N = {shared.sigmoid_step:.0f} (95% CI {shared.sigmoid_step_lo:.0f}–"
                            f"{shared.sigmoid_step_hi:.0f}); fraction beating the supervisor "
                            f"{first['fraction']:.1f} at N={first['N']:.0f}, {lastrow['fraction']:.1f} at "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.io import atomic_path
+from pipeline.io import write_table
 
 # Parts of speech and how many invented words each has (content parts are scaled by
 # CorpusSpec.vocabulary_scale). Function words carry no polarity.
@@ -150,5 +150,4 @@ def write_corpus(params: dict, corpus_path: str, task_documents_path: str) -> No
     spec = CorpusSpec(**{k: v for k, v in params.items() if k in CorpusSpec.__dataclass_fields__})
     outputs = ((corpus_path, params["n_documents"], 0), (task_documents_path, params["n_task_documents"], 1))
     for path, n, stream in outputs:
-        with atomic_path(path) as partial:
-            generate_documents(spec, n, stream).to_parquet(partial, index=False)
+        write_table(generate_documents(spec, n, stream), path)

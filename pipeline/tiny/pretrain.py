@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer, GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
-from pipeline.io import atomic_path
-from pipeline.revisions import step_revision
+from pipeline.io import write_table
+from pipeline.checkpoints.revisions import step_revision
 
 
 @dataclass(frozen=True)
@@ -138,5 +138,4 @@ def run_pretraining(
         checkpoint_steps=tuple(sorted(train["checkpoint_steps"])),
     )
     losses = pretrain(texts, tokenizer, Path(out_dir), ModelSpec(**model), train_spec, seed)
-    with atomic_path(losses_path) as partial:
-        pd.DataFrame({"step": range(len(losses)), "loss": losses}).to_csv(partial, index=False)
+    write_table(pd.DataFrame({"step": range(len(losses)), "loss": losses}), losses_path)

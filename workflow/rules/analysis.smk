@@ -13,9 +13,30 @@ rule analysis:
     benchmark:
         paths.benchmark("analysis"),
     params:
+        revisions=revision_pairs(),
         analysis=config["analysis"],
         min_margin=config["metrics"]["pgr_min_margin"],
     conda:
         "../../environment.yml"
     script:
         "../scripts/analysis.py"
+
+
+rule figures:
+    input:
+        metrics=paths.metrics_table(),
+        transitions=paths.analysis_table("transitions"),
+    output:
+        accuracy=report(paths.figure("accuracy_vs_step"), caption="../report/accuracy_vs_step.rst", category="Figures"),
+        pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
+        heatmap=report(paths.figure("gain_heatmap"), caption="../report/gain_heatmap.rst", category="Figures"),
+        quality=report(paths.figure("quality_vs_gain"), caption="../report/quality_vs_gain.rst", category="Figures"),
+        svg=[paths.figure(name, "svg") for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain")],
+    log:
+        paths.log("figures"),
+    benchmark:
+        paths.benchmark("figures"),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/figures.py"

@@ -1,11 +1,11 @@
-import os
 import re
 import sys
 
 import pipeline.paths as paths
-from pipeline.config import check_config, model_revisions
+from pipeline.checkpoints.schedule import model_revisions
+from pipeline.extraction.store import remove_unreadable
+from pipeline.preflight import check_config
 from pipeline.resources import job_resources
-from pipeline.store import remove_unreadable
 from snakemake.utils import validate
 
 
@@ -19,8 +19,8 @@ TASKS = sorted(config["tasks"])
 # A tiny model's checkpoints all come from one pre-training job, so one job extracts (and one
 # probes) all its revisions: that saves a process start and the torch/transformers imports per
 # revision (seconds each, most of a tiny revision's cost). Other models get one job per revision.
-TRAJECTORY_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "tiny"]
-REVISION_MODELS = [m for m in config["models"] if m not in TRAJECTORY_MODELS]
+ONE_JOB_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "tiny"]
+PER_REVISION_MODELS = [m for m in config["models"] if m not in ONE_JOB_MODELS]
 
 
 def model_pattern(models):
@@ -33,14 +33,24 @@ def rule_name(prefix, model):
     return f"{prefix}_{identifier}"
 
 
+def revision_pairs():
+    """(model, revision name) of every revision the run uses, in a fixed order."""
+    return [(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+
+
 def per_revision(path):
     """`path(model, revision)` for every revision the run uses."""
-    return [path(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+    return [path(m, r) for m, r in revision_pairs()]
 
 
-# a truncated or corrupted activations file is regenerated, never read
-for removed in remove_unreadable(per_revision(paths.activations)):
-    print(f"Removed unreadable {removed}; it will be extracted again.", file=sys.stderr)
+def remove_unreadable_activations():
+    """Delete truncated or corrupted activations files, so that they are extracted again rather
+    than read. It has to run before the DAG is built (a present file would count as done)."""
+    for removed in remove_unreadable(per_revision(paths.activations)):
+        print(f"Removed unreadable {removed}; it will be extracted again.", file=sys.stderr)
+
+
+remove_unreadable_activations()
 
 
 wildcard_constraints:
@@ -50,7 +60,12 @@ wildcard_constraints:
 
 
 def all_targets():
-    targets = [paths.metrics_table(), paths.figure("accuracy_vs_step"), paths.figure("pgr_vs_step"), paths.summary()]
+    targets = [
+        paths.metrics_table(),
+        paths.figure("accuracy_vs_step"),
+        paths.figure("pgr_vs_step"),
+        paths.summary(),
+    ]
     if "synthetic" in config:
         targets.append(paths.synthetic_table("summary"))
     return targets
@@ -78,7 +93,7 @@ def task_inputs(wildcards):
     """Inputs of a task's table, by its source: the corpus's task documents (tiny), the local
     files (file: the table is rebuilt when they change), none (hub: fetched inside the job).
     A file or hub spec is checked here, before any job starts."""
-    from pipeline.tasks import task_input_files
+    from pipeline.tasks.task_table import task_input_files
 
     spec = config["tasks"][wildcards.task]
     if spec["source"] == "tiny":

@@ -14,8 +14,8 @@ rule synthetic:
         out_dir=lambda wildcards, output: os.path.dirname(output.tables[0]),
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=15,
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=30,
     conda:
         "../../environment.yml"
     script:

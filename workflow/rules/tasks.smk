@@ -13,21 +13,3 @@ rule task_table:
         "../../environment.yml"
     script:
         "../scripts/task_table.py"
-
-
-rule weak_supervisor:
-    input:
-        unpack(weak_supervisor_inputs),
-    output:
-        paths.weak_labels(),
-    log:
-        paths.log("weak_supervisor", "{task}"),
-    benchmark:
-        paths.benchmark("weak_supervisor", "{task}"),
-    params:
-        spec=config["weak_supervisor"],
-        probes=config["probes"],
-    conda:
-        "../../environment.yml"
-    script:
-        "../scripts/weak_supervisor.py"

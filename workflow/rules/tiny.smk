@@ -1,35 +1,35 @@
-rule tiny_corpus:
+rule corpus:
     output:
         corpus=paths.tiny_corpus(),
         task_documents=paths.tiny_task_documents(),
     log:
-        paths.log("tiny_corpus"),
+        paths.log("corpus"),
     benchmark:
-        paths.benchmark("tiny_corpus"),
+        paths.benchmark("corpus"),
     params:
         corpus=config.get("tiny", {}).get("corpus"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/tiny_corpus.py"
+        "../scripts/corpus.py"
 
 
-rule tiny_tokenizer:
+rule tokenizer:
     input:
         corpus=paths.tiny_corpus(),
     output:
         directory(paths.tiny_tokenizer()),
     log:
-        paths.log("tiny_tokenizer"),
+        paths.log("tokenizer"),
     benchmark:
-        paths.benchmark("tiny_tokenizer"),
+        paths.benchmark("tokenizer"),
     conda:
         "../../environment.yml"
     script:
-        "../scripts/tiny_tokenizer.py"
+        "../scripts/tokenizer.py"
 
 
-rule tiny_pretrain:
+rule pretrain:
     input:
         corpus=paths.tiny_corpus(),
         tokenizer=paths.tiny_tokenizer(),
@@ -37,18 +37,18 @@ rule tiny_pretrain:
         checkpoints=directory(paths.tiny_checkpoints()),
         losses=paths.tiny_losses(),
     log:
-        paths.log("tiny_pretrain", "{model}"),
+        paths.log("pretrain", "{model}"),
     benchmark:
-        paths.benchmark("tiny_pretrain", "{model}"),
+        paths.benchmark("pretrain", "{model}"),
     params:
         seed=lambda wc: config["models"][wc.model]["seed"],
         model=config.get("tiny", {}).get("model"),
         train=config.get("tiny", {}).get("train"),
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=lambda wildcards, attempt: 3000 * attempt,
+        runtime=120,
     conda:
         "../../environment.yml"
     script:
-        "../scripts/tiny_pretrain.py"
+        "../scripts/pretrain.py"

@@ -2,10 +2,10 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
-import torch  # noqa: E402
+import torch
 
-from pipeline.activations import write_activations  # noqa: E402
-from pipeline.config import checkpoint_source  # noqa: E402
+from pipeline.extraction import write_activations
+from pipeline.checkpoints import checkpoint_source
 
 torch.set_num_threads(snakemake.threads)
 model = snakemake.params.model

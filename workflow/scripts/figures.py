@@ -2,7 +2,7 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
-from pipeline.plots import write_figures  # noqa: E402
+from pipeline.analysis import write_figures
 
 with timed_work():
     write_figures(snakemake.input.metrics, snakemake.input.transitions, dict(snakemake.output.items()))

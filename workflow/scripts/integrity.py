@@ -2,7 +2,8 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
-from pipeline.integrity import model_rows, write_integrity_table  # noqa: E402
+from pipeline.checkpoints.integrity import write_integrity_table
+from pipeline.checkpoints.schedule import model_rows
 
 with timed_work():
     table = write_integrity_table(

@@ -2,9 +2,9 @@ from pipeline.joblog import as_list, redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import threadpool_limits
 
-from pipeline.evaluate import write_revision_metrics  # noqa: E402
+from pipeline.probing import write_probe_results
 
 outputs = zip(
     snakemake.params.revisions,
@@ -15,7 +15,7 @@ outputs = zip(
 )
 with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take every core
     for revision, activations, metrics_out, predictions_out in outputs:
-        write_revision_metrics(
+        write_probe_results(
             activations,
             dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
             dict(zip(snakemake.params.tasks, snakemake.input.weak)),

@@ -2,9 +2,9 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import threadpool_limits
 
-from pipeline.weak import write_weak_labels  # noqa: E402
+from pipeline.probing import write_weak_labels
 
 with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take every core
     write_weak_labels(

@@ -1,0 +1,108 @@
+"""Figures of the metrics along pre-training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from pipeline.io import save_figure
+
+matplotlib.use("Agg")  # jobs run headless
+
+PROBE_LABELS = {"weak_acc": "weak supervisor", "w2s_acc": "weak-to-strong probe", "gold_acc": "gold probe"}
+
+
+def _panel(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(panel=table["task"] + " · layer " + table["layer"].astype(str))
+
+
+def _step_axis(grid: sns.FacetGrid) -> None:
+    # symlog keeps step 0 on a log-like axis
+    for ax in grid.axes.flat:
+        ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(left=0)
+    grid.set_axis_labels("pre-training step", None)
+
+
+def _save(figure: plt.Figure, out_png: str) -> None:
+    """Write the figure as PNG and, beside it, as SVG."""
+    save_figure(figure, out_png, Path(out_png).with_suffix(".svg"))
+
+
+def _transition_bands(grid: sns.FacetGrid, transitions: pd.DataFrame) -> None:
+    """Shade the 95% CI of each panel's gain transition (where the verdict is 'transition')."""
+    found = transitions[(transitions["metric"] == "gain") & (transitions["verdict"] == "transition")]
+    for (panel, model), ax in grid.axes_dict.items():
+        for row in found[(found["model"] == model) & (found["panel"] == panel)].itertuples():
+            ax.axvspan(row.step_lo, row.step_hi, color="grey", alpha=0.25, lw=0)
+            ax.axvline(row.step, color="grey", lw=1, ls="--")
+
+
+def accuracy_vs_step(table: pd.DataFrame, transitions: pd.DataFrame, out: str) -> None:
+    """Test accuracy of weak supervisor, W2S probe and gold probe vs step, one panel per
+    (task, layer) and model, with the gain's transition and its CI shaded."""
+    long = _panel(table).melt(
+        id_vars=["model", "step", "panel"], value_vars=list(PROBE_LABELS), var_name="predictor", value_name="accuracy"
+    )
+    long["predictor"] = long["predictor"].map(PROBE_LABELS)
+    grid = sns.relplot(
+        data=long, x="step", y="accuracy", hue="predictor", col="model", row="panel",
+        kind="line", marker="o", height=3, aspect=1.3, facet_kws={"margin_titles": True},
+    )
+    _transition_bands(grid, _panel(transitions))
+    _step_axis(grid)
+    _save(grid.figure, out)
+
+
+def pgr_vs_step(table: pd.DataFrame, out: str) -> None:
+    """PGR (missing where the ceiling is not above the weak supervisor) and the gain
+    w2s − weak vs step; one line per model."""
+    long = _panel(table).melt(
+        id_vars=["model", "step", "panel"], value_vars=["pgr", "gain"], var_name="measure", value_name="value"
+    )
+    grid = sns.relplot(
+        data=long, x="step", y="value", hue="model", col="measure", row="panel",
+        kind="line", marker="o", height=3, aspect=1.3, facet_kws={"sharey": False, "margin_titles": True},
+    )
+    for ax in grid.axes.flat:
+        ax.axhline(0, color="grey", lw=0.8)
+    _step_axis(grid)
+    _save(grid.figure, out)
+
+
+def gain_heatmap(table: pd.DataFrame, out: str) -> None:
+    """The gain per step (columns) and layer (rows), one panel per model and task."""
+    groups = list(table.groupby(["model", "task"]))
+    figure, axes = plt.subplots(len(groups), 1, figsize=(10, 1.2 + 0.5 * table["layer"].nunique() * len(groups)),
+                                squeeze=False)
+    limit = max(table["gain"].abs().max(), 1e-3)
+    for ax, ((model, task), group) in zip(axes[:, 0], groups):
+        grid = group.pivot_table(index="layer", columns="step", values="gain")
+        sns.heatmap(grid, ax=ax, cmap="RdBu_r", vmin=-limit, vmax=limit, cbar_kws={"label": "gain"})
+        ax.set_title(f"{model} · {task}")
+    figure.tight_layout()
+    _save(figure, out)
+
+
+def quality_vs_gain(table: pd.DataFrame, out: str) -> None:
+    """Linear-representation quality (gold-probe accuracy) against the gain, one point per revision."""
+    grid = sns.relplot(
+        data=_panel(table), x="gold_acc", y="gain", hue="model", col="panel", size="step", sizes=(15, 120),
+        height=3.5, facet_kws={"sharex": False, "sharey": False},
+    )
+    for ax in grid.axes.flat:
+        ax.axhline(0, color="grey", lw=0.8)
+    grid.set_axis_labels("gold-probe accuracy", "gain (W2S − weak)")
+    _save(grid.figure, out)
+
+
+def write_figures(metrics_path: str, transitions_path: str, outputs: dict[str, str]) -> None:
+    table = pd.read_csv(metrics_path)
+    accuracy_vs_step(table, pd.read_csv(transitions_path), outputs["accuracy"])
+    pgr_vs_step(table, outputs["pgr"])
+    gain_heatmap(table, outputs["heatmap"])
+    quality_vs_gain(table, outputs["quality"])

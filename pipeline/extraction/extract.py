@@ -1,0 +1,49 @@
+"""The extraction job: one checkpoint's pooled activations for every task and layer, stored
+with their metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.extraction.engine import Extractor
+from pipeline.extraction.store import ids_digest, resolve_layers, save_activations
+
+
+def write_activations(
+    checkpoint: str | Path,
+    task_paths: Mapping[str, str],
+    extraction: Mapping,
+    out: str | Path,
+    identity: Mapping[str, object],
+) -> None:
+    """The extraction job: load the checkpoint once, pool every task's texts at every layer,
+    store them with metadata. `identity` names the model, revision and commit."""
+    extractor = Extractor(checkpoint, dtype=extraction.get("dtype", "auto"), device=extraction.get("device", "auto"))
+    layers = resolve_layers(extraction["layers"], extractor.num_layers)
+    features, n, digests = {}, {}, {}
+    for task, path in task_paths.items():
+        table = pd.read_parquet(path, columns=["id", "text"])
+        features[task] = extractor.extract(
+            table["text"].tolist(),
+            layers,
+            pooling=extraction["pooling"],
+            batch_size=extraction.get("batch_size", 64),
+            max_length=extraction.get("max_length", 512),
+            max_tokens=extraction.get("max_tokens"),
+            desc=f"{identity['model']}@{identity['revision']} {task}",
+        )
+        n[task], digests[task] = len(table), ids_digest(table["id"].tolist())
+    metadata = {
+        **identity,
+        "layers": layers,
+        "num_layers": extractor.num_layers,
+        "pooling": extraction["pooling"],
+        "dtype": extractor.dtype,  # resolved: what the states were computed in
+        "device": extractor.device,
+        "n": n,
+        "ids_digest": digests,
+    }
+    save_activations(out, features, metadata)

@@ -1,0 +1,106 @@
+"""Storage of pooled activations: one safetensors file per (model, revision) holding every
+task and layer, with JSON metadata (model, revision, commit, layers, pooling, dtype, n, ids).
+
+Numpy-only, so that jobs that read activations need not import torch or transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save_file
+
+from pipeline.io import atomic_path
+
+
+def resolve_layers(layers: Sequence[int], num_layers: int) -> list[int]:
+    """Map configured layer indices (negative from the end) to indices into hidden_states
+    (0 = embedding output, num_layers = last block's output)."""
+    resolved = []
+    for layer in layers:
+        index = layer + num_layers + 1 if layer < 0 else layer
+        if not 0 <= index <= num_layers:
+            raise ValueError(
+                f"layer {layer} is out of range for a model with {num_layers} layers: "
+                f"allowed are {-(num_layers + 1)} … {num_layers} (0 = embeddings)"
+            )
+        resolved.append(index)
+    return sorted(set(resolved))
+
+
+def ids_digest(ids: Sequence[str]) -> str:
+    """A short fingerprint of example ids, to check that stored rows match a task table."""
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+
+def tensor_key(task: str, layer: int) -> str:
+    return f"{task}/layer{layer}"
+
+
+def save_activations(
+    path: str | Path, features: Mapping[str, Mapping[int, np.ndarray]], metadata: Mapping[str, object]
+) -> None:
+    """Write {task: {layer: array}} atomically, with JSON-encoded metadata."""
+    tensors = {
+        tensor_key(task, layer): np.ascontiguousarray(array, dtype=np.float32)
+        for task, by_layer in features.items()
+        for layer, array in by_layer.items()
+    }
+    with atomic_path(path) as partial:
+        save_file(tensors, str(partial), metadata={k: json.dumps(v) for k, v in metadata.items()})
+
+
+def load_activations(path: str | Path, task: str) -> tuple[dict[int, np.ndarray], dict[str, object]]:
+    """Read one task's {layer: array} and the file's metadata."""
+    with safe_open(str(path), framework="numpy") as f:
+        metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+        prefix = f"{task}/layer"
+        layers = {int(k[len(prefix) :]): f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+    if not layers:
+        raise KeyError(f"{path} holds no activations for task {task!r}")
+    return layers, metadata
+
+
+def check_alignment(metadata: Mapping[str, object], task: str, ids: Sequence[str], path: str | Path) -> None:
+    """Raise if the stored rows of `task` are not the examples `ids`, in that order."""
+    stored = metadata.get("ids_digest", {}).get(task)
+    if stored != ids_digest(ids):
+        raise ValueError(
+            f"{path}: activations of task {task!r} were extracted for other examples than its task table; "
+            "delete the file so that it is extracted again"
+        )
+
+
+def load_task_features(
+    path: str | Path, task: str, ids: Sequence[str]
+) -> tuple[dict[int, np.ndarray], dict[str, object]]:
+    """One task's {layer: array (n, dim)} and the file's metadata, checked to be of the examples
+    `ids` in that order."""
+    by_layer, metadata = load_activations(path, task)
+    check_alignment(metadata, task, ids, path)
+    return by_layer, metadata
+
+
+def is_readable(path: str | Path) -> bool:
+    """Whether a stored activations file is complete: safetensors checks that its header and
+    every tensor lie inside the file, so a truncated or overwritten file fails here."""
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            f.metadata()
+        return True
+    except (SafetensorError, OSError):
+        return False
+
+
+def remove_unreadable(paths: Sequence[str | Path]) -> list[Path]:
+    """Delete the existing files among `paths` that are not readable, so that the workflow
+    regenerates them instead of reading them; return what was deleted."""
+    removed = [Path(p) for p in paths if Path(p).exists() and not is_readable(p)]
+    for path in removed:
+        path.unlink()
+    return removed

@@ -1,0 +1,8 @@
+"""Binary tasks: where their examples come from and their deterministic A / B / test splits."""
+
+from pipeline import lazy_exports
+
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {"TaskDataError": "sources", "load_task": "task_table", "write_task_table": "task_table"},
+)

@@ -1,0 +1,168 @@
+"""Hub checkpoints against a loopback server speaking the hub's HTTP API: the real
+huggingface_hub client runs unmodified, pointed at it with HF_ENDPOINT (read at import, hence
+the subprocesses)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
+from tests.fakes.hub_server import commit_of, folder_files, serve
+
+PYTHIA = "EleutherAI/pythia-tiny"
+
+
+def _python(url: str, code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env={**os.environ, "HF_ENDPOINT": url, **env},
+                          capture_output=True, text=True, timeout=300)
+
+
+def _fetch(url: str, revisions: list[str], settings: str, **env: str) -> subprocess.CompletedProcess:
+    """Fetch revisions with HubSource(PYTHIA, HubSettings(<settings>)), load each, print its folder and commit."""
+    return _python(url, f"""
+        import json
+        from transformers import AutoModel
+        from pipeline.checkpoints.sources import HubSettings, HubSource
+        source = HubSource({PYTHIA!r}, HubSettings({settings}))
+        for revision in {revisions!r}:
+            checkpoint = source.fetch(revision)
+            AutoModel.from_pretrained(checkpoint.folder)
+            files = sorted(str(p.relative_to(checkpoint.folder)) for p in checkpoint.folder.rglob("*")
+                           if p.is_file() and ".cache" not in p.parts)
+            print(json.dumps({{"revision": revision, "folder": str(checkpoint.folder), "commit": checkpoint.commit,
+                               "files": files}}))
+            source.release(checkpoint)
+    """, **env)
+
+
+def _results(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def _resolves(hub, name: str = "model.safetensors") -> list[str]:
+    return [r for r in hub.requests if "/resolve/" in r and r.endswith(name)]
+
+
+def test_cached_download_is_pinned_to_the_commit_and_reused(checkpoint_root, tmp_path):
+    branches = {r: folder_files(checkpoint_root / r) for r in ("step0", "step1")}
+    settings = f"keep_checkpoints=True, cache_dir={str(tmp_path)!r}"
+    with serve({PYTHIA: branches}) as (url, hub):
+        result = _fetch(url, ["step0", "step1"], settings)
+        assert result.returncode == 0, result.stderr[-3000:]
+        for fetched, (revision, files) in zip(_results(result.stdout), branches.items()):
+            assert fetched["commit"] == commit_of(revision, files)
+            assert Path(fetched["folder"]).name == fetched["commit"]  # the snapshot of that commit
+            assert set(fetched["files"]) == set(files)
+            assert Path(fetched["folder"]).is_dir()  # kept
+        again = _fetch(url, ["step1"], settings)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert len([r for r in _resolves(hub) if r.startswith("GET")]) == 2  # step1 came from the cache
+
+
+def test_temporary_download_survives_faults_and_is_deleted_on_release(checkpoint_root, tmp_path):
+    """Two 503s and a connection dropped halfway through the weights: the result is still
+    byte-identical, and the folder is gone after release."""
+    branches = {"step0": folder_files(checkpoint_root / "step0")}
+    faults = {"model.safetensors": ["503", "503", "drop"]}
+    settings = f"download_dir={str(tmp_path / 'downloads')!r}, backoff_s=0.1"
+    with serve({PYTHIA: branches}, faults) as (url, hub):
+        result = _python(url, f"""
+            import hashlib, json
+            from pipeline.checkpoints.sources import HubSettings, HubSource
+            source = HubSource({PYTHIA!r}, HubSettings({settings}))
+            checkpoint = source.fetch("step0")
+            print(json.dumps({{p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                               for p in checkpoint.folder.iterdir() if p.is_file()}}))
+            source.release(checkpoint)
+            print(json.dumps({{"exists": checkpoint.folder.exists()}}))
+        """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    digests, after = _results(result.stdout)
+    assert digests == {name: hashlib.sha256(body).hexdigest() for name, body in branches["step0"].items()}
+    assert after == {"exists": False}
+    gets = [r for r in _resolves(hub) if r.startswith("GET")]
+    assert len(gets) == 4  # 503, 503, the dropped transfer, its resumption
+    assert "retry 2/4" in result.stderr  # the two 503s were retried with backoff
+
+
+def test_missing_revision_fails_before_any_download_naming_the_nearest(checkpoint_root, tmp_path):
+    files = folder_files(checkpoint_root / "step0")
+    message = "revision 'step3' is not in the schedule (4 revisions); nearest: step2, step4, step0"
+    with serve({PYTHIA: {name: files for name in ("step0", "step2", "step4", "step8")}}) as (url, hub):
+        result = _fetch(url, ["step3"], f"download_dir={str(tmp_path)!r}")
+        assert result.returncode != 0 and message in result.stderr
+        preflight = _python(url, f"""
+            from pipeline.checkpoints.integrity import hub_rows
+            from pipeline.checkpoints.revisions import parse_revision
+            hub_rows({PYTHIA!r}, [parse_revision("step0"), parse_revision("step3")], None)
+        """)
+        assert preflight.returncode != 0 and message in preflight.stderr  # the workflow's pre-flight job
+    assert not [r for r in hub.requests if "/resolve/" in r]
+
+
+def test_disk_preflight_refuses_a_download_that_cannot_fit(checkpoint_root, tmp_path):
+    with serve({PYTHIA: {"step0": folder_files(checkpoint_root / "step0")}}) as (url, hub):
+        result = _fetch(url, ["step0"], f"download_dir={str(tmp_path)!r}, min_free_disk_gb=1e9")
+    assert result.returncode != 0
+    needed = sum(len(b) for b in folder_files(checkpoint_root / "step0").values()) / 1e9
+    assert f"EleutherAI/pythia-tiny@step0: not enough free disk: the download needs {needed:.2f} GB" in result.stderr
+    assert "hub.min_free_disk_gb keeps 1e+09 GB free" in result.stderr
+    assert not [r for r in hub.requests if "/resolve/" in r]
+
+
+def test_bin_weights_are_used_only_where_a_revision_has_no_safetensors(checkpoint_root, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    files = folder_files(checkpoint_root / "step0")
+    state = load_file(str(checkpoint_root / "step0" / "model.safetensors"))
+    bin_path = tmp_path / "pytorch_model.bin"
+    torch.save(state, bin_path)
+    bin_only = {**{k: v for k, v in files.items() if k != "model.safetensors"}, "pytorch_model.bin": bin_path.read_bytes()}
+    both = {**files, "pytorch_model.bin": bin_path.read_bytes()}
+    with serve({PYTHIA: {"step0": both, "step1": bin_only}}) as (url, hub):
+        result = _fetch(url, ["step0", "step1"], f"download_dir={str(tmp_path / 'downloads')!r}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    step0, step1 = _results(result.stdout)
+    assert "model.safetensors" in step0["files"] and "pytorch_model.bin" not in step0["files"]
+    assert "pytorch_model.bin" in step1["files"]
+
+
+def test_manifest_command_lists_checkpoint_branches_with_commits(olmo_root, tmp_path):
+    branches = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
+    branches["main"] = branches[OLMO_DUPLICATE]
+    with serve({OLMO: branches}) as (url, hub):
+        result = _python(url, f"from pipeline.checkpoints.manifests import main; main([{OLMO!r}, '--root', {str(tmp_path)!r}])")
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(tmp_path / f"{OLMO}.tsv", sep="\t")
+    assert table["revision"].tolist() == [*OLMO_REVISIONS, OLMO_DUPLICATE]  # main skipped, training order
+    assert table["step"].tolist() == [0, 1000, 2000, 3000, 4000, 5000]
+    assert table["tokens"].tolist() == [0, 4 * 10**9, 8 * 10**9, 13 * 10**9, 17 * 10**9, 21 * 10**9]
+    assert table["commit"].tolist() == [hub.commits[OLMO][r] for r in table["revision"]]
+
+
+def test_integrity_flags_duplicate_weights_from_metadata_alone(olmo_root):
+    branches = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
+    with serve({OLMO: branches}) as (url, hub):
+        result = _python(url, f"""
+            from pipeline.checkpoints.integrity import hub_rows, mark_duplicates
+            from pipeline.checkpoints.revisions import parse_revision
+            import pandas as pd
+            rows = hub_rows({OLMO!r}, [parse_revision(n) for n in {[*OLMO_REVISIONS, OLMO_DUPLICATE]!r}], None)
+            print(mark_duplicates(pd.DataFrame(rows).assign(model="olmo")).to_json(orient="records"))
+        """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.DataFrame(json.loads(result.stdout.strip().splitlines()[-1]))
+    flagged = table.dropna(subset=["duplicate_of"])
+    assert flagged[["revision", "duplicate_of"]].values.tolist() == [[OLMO_DUPLICATE, OLMO_REVISIONS[-1]]]
+    assert not [r for r in hub.requests if "/resolve/" in r]  # no weight was downloaded

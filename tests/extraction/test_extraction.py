@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+import torch
+from transformers import GPTNeoXConfig, GPTNeoXModel, OlmoConfig, OlmoModel
+
+from pipeline.extraction.engine import (
+    Extractor,
+    pool,
+    resolve_device,
+    resolve_dtype,
+    token_budget_batches,
+)
+from pipeline.extraction.extract import write_activations
+from pipeline.extraction.store import check_alignment, ids_digest, load_activations, resolve_layers
+
+
+def test_resolve_layers():
+    assert resolve_layers([-1, 0, 2], num_layers=2) == [0, 2]
+    with pytest.raises(ValueError, match=r"layer 3 is out of range .* -3 … 2"):
+        resolve_layers([3], num_layers=2)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_pool_picks_last_real_token_and_mean_of_real_tokens(side):
+    hidden = torch.arange(2 * 4 * 3, dtype=torch.float32).reshape(2, 4, 3)
+    lengths = [2, 4]
+    mask = torch.zeros(2, 4, dtype=torch.long)
+    for row, n in enumerate(lengths):
+        if side == "right":
+            mask[row, :n] = 1
+        else:
+            mask[row, 4 - n :] = 1
+    last = pool(hidden, mask, "last")
+    expected_last = [1, 3] if side == "right" else [3, 3]
+    for row, pos in enumerate(expected_last):
+        assert torch.equal(last[row], hidden[row, pos])
+    mean = pool(hidden, mask, "mean")
+    for row in range(2):
+        assert torch.allclose(mean[row], hidden[row][mask[row].bool()].mean(0))
+
+
+def test_token_budget_batches_cover_every_row_once_within_the_budget():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 300, size=500).tolist() + [900]  # one text longer than the budget
+    batches = list(token_budget_batches(lengths, max_tokens=1000, max_rows=16))
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(len(lengths)))
+    assert batches[0].tolist() == [500]  # longest first
+    for batch in batches:
+        padded = len(batch) * max(lengths[i] for i in batch)
+        assert len(batch) <= 16 and (padded <= 1000 or len(batch) == 1)
+    # sorted packing wastes little: padded tokens stay close to real tokens
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded < 1.1 * sum(lengths)
+
+
+def test_dtype_and_device_policy():
+    assert resolve_dtype("auto", "cpu") == "float32" and resolve_dtype("auto", "cuda") == "bfloat16"
+    assert resolve_dtype("bfloat16", "cpu") == "bfloat16"
+    with pytest.raises(ValueError, match="float16.*early Pythia.*NaN"):
+        resolve_dtype("float16", "cuda")
+    with pytest.raises(ValueError, match="'float64' is not allowed"):
+        resolve_dtype("float64", "cpu")
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="'tpu' is not allowed"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            resolve_device("cuda")
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_activation_of_a_text_does_not_depend_on_its_batch(checkpoint_root, small_documents, pooling, side):
+    extractor = Extractor(checkpoint_root / "step1", device="cpu", padding_side=side)
+    texts = small_documents["text"].tolist()[:40]
+    lengths = [len(ids) for ids in extractor.tokenizer(texts)["input_ids"]]
+    assert len(set(lengths)) > 5  # batches really are padded
+    together = extractor.extract(texts, [0, 1, 2], pooling=pooling, batch_size=16, progress=False)
+    tight = extractor.extract(texts, [0, 1, 2], pooling=pooling, max_tokens=100, progress=False)
+    for i in (0, 7, 39, int(np.argmin(lengths))):
+        alone = extractor.extract([texts[i]], [0, 1, 2], pooling=pooling, batch_size=1, progress=False)
+        for layer in (0, 1, 2):
+            np.testing.assert_allclose(together[layer][i], alone[layer][0], atol=1e-4)
+            np.testing.assert_allclose(tight[layer][i], alone[layer][0], atol=1e-4)
+
+
+def test_left_and_right_padding_agree(checkpoint_root, small_documents):
+    texts = small_documents["text"].tolist()[:30]
+    right = Extractor(checkpoint_root / "step0", device="cpu", padding_side="right").extract(texts, [1, 2], progress=False)
+    left = Extractor(checkpoint_root / "step0", device="cpu", padding_side="left").extract(texts, [1, 2], progress=False)
+    for layer in (1, 2):
+        np.testing.assert_allclose(left[layer], right[layer], atol=1e-4)
+
+
+def tiny_model(kind: str, vocab_size: int) -> torch.nn.Module:
+    torch.manual_seed(0)
+    if kind == "gpt_neox":
+        config = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                               intermediate_size=64, rotary_pct=0.25, max_position_embeddings=64)
+        return GPTNeoXModel(config).eval()
+    config = OlmoConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                        intermediate_size=64, max_position_embeddings=64)
+    return OlmoModel(config).eval()
+
+
+@pytest.mark.parametrize("kind", ["gpt_neox", "olmo"])
+@pytest.mark.parametrize("layers", [[0], [1, 2], [2, 4], [0, 1, 2, 3, 4], [3]])
+def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_documents, kind, layers):
+    """Blocks past the deepest requested layer are skipped, yet every layer equals the full
+    forward's hidden_states[layer] (hidden_states[L] is after the final norm)."""
+    model = tiny_model(kind, len(word_tokenizer))
+    extractor = Extractor(None, device="cpu", model=model, tokenizer=word_tokenizer)
+    texts = small_documents["text"].tolist()[:12]
+    ran = []
+    hooks = [block.register_forward_hook(lambda m, a, o, i=i: ran.append(i)) for i, block in enumerate(extractor.blocks)]
+    ours = extractor.extract(texts, layers, pooling="last", batch_size=64, progress=False)
+    for hook in hooks:
+        hook.remove()
+    deepest = max(layers)
+    assert sorted(set(ran)) == list(range(deepest if deepest < 4 else 4))  # only the blocks needed ran
+    with torch.inference_mode():
+        for i, text in enumerate(texts):
+            ids = word_tokenizer(text, truncation=True, max_length=512, return_tensors="pt")["input_ids"]
+            full = model(input_ids=ids, output_hidden_states=True).hidden_states
+            for layer in layers:
+                np.testing.assert_allclose(ours[layer][i], full[layer][0, -1].numpy(), atol=1e-5)
+
+
+def test_empty_text_is_refused_with_its_index(checkpoint_root):
+    extractor = Extractor(checkpoint_root / "step0", device="cpu")
+    with pytest.raises(ValueError, match="text 1 has no tokens"):
+        extractor.extract(["a b", ""], [1], progress=False)
+
+
+def test_written_activations_round_trip_with_metadata(tmp_path, checkpoint_root, small_documents):
+    table = small_documents.head(30).assign(id=[f"id{i}" for i in range(30)])
+    table.to_parquet(tmp_path / "t.parquet")
+    out = tmp_path / "acts.safetensors"
+    identity = {"model": "m", "revision": "step0", "checkpoint": str(checkpoint_root / "step0")}
+    write_activations(checkpoint_root / "step0", {"t": tmp_path / "t.parquet"},
+                      {"layers": [-1, 1], "pooling": "last", "device": "cpu", "dtype": "auto"}, out, identity)
+    layers, meta = load_activations(out, "t")
+    assert sorted(layers) == [1, 2] and layers[2].shape == (30, 32)
+    assert meta["revision"] == "step0" and meta["n"] == {"t": 30} and meta["layers"] == [1, 2]
+    assert meta["dtype"] == "float32" and meta["device"] == "cpu"  # the resolved policy is recorded
+    assert meta["ids_digest"]["t"] == ids_digest(table["id"].tolist())
+    check_alignment(meta, "t", table["id"].tolist(), out)
+    with pytest.raises(ValueError, match="other examples"):
+        check_alignment(meta, "t", table["id"].tolist()[::-1], out)
+    assert not list(tmp_path.glob(".*partial*"))

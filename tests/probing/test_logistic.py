@@ -1,0 +1,162 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+
+from pipeline.probing.probes import evaluate_layers
+from pipeline.probing.logistic import LogisticProbe, fit_logistic_batch, fit_probes, fold_masks
+
+
+def _data(n=600, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)) * rng.uniform(0.5, 3, d)
+    w = rng.standard_normal(d)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(x @ w) / 3))).astype(float)
+    return x, y
+
+
+def _correlated(n=500, d=40, seed=0):
+    """Anisotropic, correlated features (the case the solver's preconditioner is for)."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.standard_normal((d, d)) * np.logspace(0, -2, d)
+    latent = rng.standard_normal((n, d)) @ mixing.T
+    y = (latent @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n) > 0).astype(float)
+    return latent + 3.0, y
+
+
+def _standardize(x, reference):
+    return (x - reference.mean(0)) / (reference.std(0) + 1e-8)
+
+
+@pytest.mark.parametrize("c", [0.001, 0.1, 10.0])
+@pytest.mark.parametrize("data", [_data, _correlated])
+def test_batched_solver_equals_scikit_learn_on_hard_labels(c, data):
+    x, y = data()
+    reference = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x, y)
+    fit = fit_logistic_batch(x, y[None], np.ones((1, len(y))), np.array([c]), tol=1e-7)
+    assert fit.converged.all()
+    ours = 1 / (1 + np.exp(-(x @ fit.coef[0] + fit.intercept[0])))
+    np.testing.assert_allclose(ours, reference.predict_proba(x)[:, 1], atol=1e-4)
+    # ill-conditioned directions (of _correlated) leave coefficients less pinned down than predictions
+    np.testing.assert_allclose(fit.coef[0], reference.coef_[0], atol=1e-3 * np.abs(reference.coef_).max())
+
+
+def test_soft_labels_equal_weighted_duplicates():
+    """CE against soft p equals a weighted fit on (x, 1) with weight p and (x, 0) with 1 − p."""
+    x, _ = _data(seed=1)
+    p = np.random.default_rng(2).uniform(0, 1, len(x))
+    reference = LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(
+        np.vstack([x, x]), np.r_[np.ones(len(p)), np.zeros(len(p))], sample_weight=np.r_[p, 1 - p]
+    )
+    fit = fit_logistic_batch(x, p[None], np.ones((1, len(p))), np.array([0.5]), tol=1e-7)
+    np.testing.assert_allclose(fit.coef[0], reference.coef_[0], atol=1e-5)
+
+
+def test_problems_in_one_batch_are_independent():
+    """Each (labels, weights, C) column solves its own problem: batching changes nothing beyond
+    float32 round-off (which moves the iterates of ill-conditioned problems within the tolerance)."""
+    x, y = _correlated()
+    p = np.stack([y, np.clip(0.8 * y + 0.1, 0, 1), y])
+    weights = np.stack([np.ones(len(y)), np.ones(len(y)), ~fold_masks(y, 3, seed=0)[0]])
+    cs = np.array([1.0, 0.1, 10.0])
+    batch = fit_logistic_batch(x, p, weights, cs, tol=1e-7)
+    for j in range(3):
+        alone = fit_logistic_batch(x, p[j][None], weights[j][None], cs[j:j + 1], tol=1e-7)
+        np.testing.assert_allclose(batch.coef[j], alone.coef[0], atol=1e-4)
+
+
+def test_soft_label_probe_on_0_1_labels_equals_hard_label_regression_with_the_same_cv():
+    """On 0/1 labels, the probe's CV losses, its C and its predictions are those of scikit-learn's
+    hard-label LogisticRegression fit on the same folds and scored by held-out log-loss."""
+    x, y = _correlated(n=800)
+    cs = [0.001, 0.01, 0.1, 1.0, 10.0]
+    probe = LogisticProbe(cs=cs, folds=4, seed=3).fit(x, y)
+    z = _standardize(x, x)
+
+    def hard(c, rows):
+        return LogisticRegression(C=c, tol=1e-8, max_iter=10_000).fit(z[rows], y[rows].astype(int))
+
+    held = fold_masks(y, 4, seed=3)
+    losses = [np.mean([log_loss(y[m], hard(c, ~m).predict_proba(z[m])[:, 1], labels=[0, 1]) for m in held])
+              for c in cs]
+    np.testing.assert_allclose(list(probe.cv_losses_.values()), losses, rtol=1e-3)
+    assert probe.c_ == cs[int(np.argmin(losses))]
+    np.testing.assert_allclose(probe.predict_proba(x), hard(probe.c_, slice(None)).predict_proba(z)[:, 1], atol=1e-3)
+
+
+def test_probe_on_hard_labels_matches_scikit_learn_accuracy():
+    x, y = _correlated(n=1200)
+    train, test = slice(0, 800), slice(800, None)
+    probe = LogisticProbe(cs=[0.1], folds=3).fit(x[train], y[train])
+    reference = LogisticRegression(C=0.1, tol=1e-8, max_iter=10_000).fit(_standardize(x[train], x[train]), y[train])
+    np.testing.assert_allclose(probe.coef_, reference.coef_[0], atol=1e-3 * np.abs(reference.coef_).max())
+    ours = np.mean((probe.predict_proba(x[test]) >= 0.5) == y[test])
+    theirs = reference.score(_standardize(x[test], x[train]), y[test])
+    assert abs(ours - theirs) <= 0.005
+
+
+def test_probes_batched_over_layers_equal_probes_fit_alone():
+    layers = [_data(n=400, d=12, seed=s)[0] for s in range(3)]
+    _, y = _data(n=400, d=12, seed=0)
+    labels = np.column_stack([y, np.random.default_rng(1).uniform(0, 1, len(y))])
+    batched = fit_probes(layers, labels, cs=[0.01, 1.0], folds=3, seed=2)
+    for x, row in zip(layers, batched):
+        for s, probe in enumerate(row):
+            alone = LogisticProbe(cs=[0.01, 1.0], folds=3, seed=2).fit(x, labels[:, s])
+            assert probe.c_ == alone.c_
+            np.testing.assert_allclose(list(probe.cv_losses_.values()), list(alone.cv_losses_.values()), rtol=1e-6)
+            np.testing.assert_allclose(probe.predict_proba(x), alone.predict_proba(x), atol=1e-6)
+
+
+def test_weak_to_strong_probe_never_sees_gold_labels():
+    """Scrambling the gold labels of the training split moves the gold probe, not the W2S probe
+    (neither its fit nor its choice of C)."""
+    x, y = _correlated(n=900)
+    table = pd.DataFrame({"id": [f"i{k}" for k in range(900)], "label": y.astype(int),
+                          "split": ["B"] * 600 + ["test"] * 300})
+    p_weak = np.clip(np.where(np.random.default_rng(0).random(900) < 0.2, 1 - y, y), 0.1, 0.9)
+    config = {"Cs": [0.001, 0.1, 10.0], "cv_folds": 3}
+    scrambled = table.assign(label=np.where(table["split"] == "B", np.random.default_rng(1).permutation(y), y))
+    (row, preds), = evaluate_layers({5: x}, table, p_weak, config, min_margin=0.02).values()
+    (row2, preds2), = evaluate_layers({5: x}, scrambled, p_weak, config, min_margin=0.02).values()
+    # equal up to float32 rounding: the batch's BLAS products may block differently when another
+    # column's labels change; a probe that read gold labels would move far more than 1e-6
+    np.testing.assert_allclose(preds["p_w2s"], preds2["p_w2s"], atol=1e-6, rtol=0)
+    assert row["w2s_C"] == row2["w2s_C"]
+    assert row2["gold_acc"] < row["gold_acc"] - 0.1
+
+
+def test_cross_validation_picks_weaker_regularization_when_signal_is_strong():
+    x, y = _data(n=800)
+    probe = LogisticProbe(cs=[1e-4, 1.0], folds=4).fit(x, y)
+    assert probe.c_ == 1.0
+    assert probe.cv_losses_[1e-4] > probe.cv_losses_[1.0]
+    noise = np.random.default_rng(5).integers(0, 2, len(y)).astype(float)
+    assert LogisticProbe(cs=[1e-4, 10.0], folds=4).fit(x, noise).c_ == 1e-4
+
+
+def test_non_convergence_is_reported():
+    x, y = _correlated()
+    fit = fit_logistic_batch(x, y[None], np.ones((1, len(y))), np.array([10.0]), max_iter=2)
+    assert not fit.converged[0] and fit.n_iter[0] == 2
+    assert fit_logistic_batch(x, y[None], np.ones((1, len(y))), np.array([10.0])).converged[0]
+    with pytest.warns(RuntimeWarning, match="within 2 iterations"):
+        assert not LogisticProbe(cs=[10.0], max_iter=2).fit(x, y).converged_
+
+
+def test_folds_are_stratified_and_partition_rows():
+    p = np.r_[np.zeros(30), np.ones(70)]
+    masks = fold_masks(p, 5, seed=0)
+    assert masks.sum(0).tolist() == [1] * 100
+    assert [int(m[p == 1].sum()) for m in masks] == [14] * 5
+
+
+def test_rejects_bad_input():
+    x, y = _data(n=50)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        LogisticProbe().fit(x, y * 2)
+    with pytest.raises(ValueError, match=r"do not match 49 labels"):
+        LogisticProbe().fit(x, y[:49])
+    with pytest.raises(ValueError, match=r"positive, got \[-1.0\]"):
+        fit_logistic_batch(x, y[None], np.ones((1, 50)), np.array([-1.0]))

@@ -1,0 +1,107 @@
+"""The workflow against a loopback server speaking the hub's HTTP API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from tests.checkpoints.test_hub import PYTHIA
+from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
+from tests.fakes.hub_server import folder_files, serve
+from tests.workflow.helpers import SNAKEMAKE, small_config, write_config
+
+TOKEN = "hf_loopbacktoken0123456789"
+
+
+class DiskWatch:
+    """The peak total size of the files under a folder, polled in a thread."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.peak, self._stop = folder, 0, threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.02):
+            size = 0
+            for root, _, names in os.walk(self.folder):
+                for name in names:
+                    try:
+                        size += os.stat(os.path.join(root, name)).st_size
+                    except FileNotFoundError:
+                        pass
+            self.peak = max(self.peak, size)
+
+    def __enter__(self) -> DiskWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, tmp_path):
+    """The small run's own checkpoints as a Pythia-named repo (revisions resolved on the hub)
+    and tiny OLMo checkpoints as an OLMo-named repo (pinned by a manifest), served with two 503s
+    and a dropped connection: the metrics equal those of the local copies, the duplicate-weight
+    branch is flagged and left out of the fits, temporary checkpoints are deleted (never more
+    than two on disk at once), and the token never reaches a log."""
+    trajectory = small_run / "results" / "checkpoints" / "tiny-s0"
+    config = small_config()
+    steps = config["tiny"]["train"]["checkpoint_steps"]
+    pythia = {f"step{s}": folder_files(trajectory / f"step{s}") for s in steps}
+    olmo = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
+    tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
+    config["models"] = {
+        "pythia-tiny": {"source": "hub", "repo": PYTHIA, "revisions": list(pythia), "tokens_per_step": tokens_per_step,
+                        "params": 1e5},
+        "olmo-hub": {"source": "hub", "repo": OLMO, "schedule": "manifest", "params": 1e5},
+        "olmo-local": {"source": "local", "path": str(olmo_root)},
+    }
+    config["weak_supervisor"].update(model="pythia-tiny")
+    config["hub"] = {"backoff_s": 0.1}
+    write_config(tmp_path, config)
+    env = {**os.environ, "HF_TOKEN": TOKEN}
+    faults = {"model.safetensors": ["503", "503", "drop"]}
+    largest = max(sum(len(b) for b in files.values()) for files in [*pythia.values(), *olmo.values()])
+    with serve({PYTHIA: pythia, OLMO: olmo}, faults) as (url, hub):
+        env["HF_ENDPOINT"] = url
+        manifest = subprocess.run([sys.executable, "-m", "pipeline.checkpoints.manifests", OLMO], cwd=tmp_path, env=env,
+                                  capture_output=True, text=True, timeout=120)
+        assert manifest.returncode == 0, manifest.stderr[-3000:]
+        with DiskWatch(tmp_path / "results" / "downloads") as disk:
+            result = subprocess.run([*SNAKEMAKE, "--cores", "2"], cwd=tmp_path, capture_output=True, text=True,
+                                    timeout=900, env=env)
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert not hub.faults["model.safetensors"]  # every fault was served
+
+    metrics = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
+    reference = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
+
+    def rows(table: pd.DataFrame, model: str) -> pd.DataFrame:
+        return table[table["model"] == model].drop(columns="model").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows(metrics, "pythia-tiny"), rows(reference, "tiny-s0"))
+    pd.testing.assert_frame_equal(rows(metrics, "olmo-hub"), rows(metrics, "olmo-local"))
+    assert len(rows(metrics, "olmo-hub")) == 6 * 2  # six revisions × two layers
+
+    integrity = pd.read_csv(tmp_path / "results" / "tables" / "integrity.csv")
+    flagged = integrity.dropna(subset=["duplicate_of"])
+    assert sorted(flagged["model"]) == ["olmo-hub", "olmo-local"]
+    assert set(flagged["revision"]) == {OLMO_DUPLICATE} and set(flagged["duplicate_of"]) == {OLMO_REVISIONS[-1]}
+    assert f"olmo-hub: {OLMO_DUPLICATE}" in (tmp_path / "results" / "summary.md").read_text()
+
+    print(f"peak of {disk.folder}: {disk.peak} bytes; largest checkpoint: {largest} bytes")  # shown with -s
+    # two checkpoints at most (two extraction jobs at once), plus huggingface_hub's small
+    # per-download metadata under .cache/ of each download folder (< 1% here)
+    assert 0 < disk.peak <= 2 * largest * 1.05, (disk.peak, largest)
+    assert not any(p.is_file() for p in (tmp_path / "results" / "downloads").rglob("*"))
+
+    assert TOKEN.join(["Bearer ", ""]) in hub.authorizations  # the client sent the token …
+    logs = [p.read_text(errors="replace") for p in (tmp_path / "results" / "logs").rglob("*") if p.is_file()]
+    assert not any(TOKEN in text for text in [*logs, result.stdout, result.stderr])  # … and nothing logged it

@@ -1,0 +1,54 @@
+rule extract:
+    input:
+        tasks=expand(paths.task_table(), task=TASKS),
+        # downloads start after the pre-flight (missing revisions fail there); ancient: a
+        # rewritten table (e.g. a model added) does not rerun finished extractions
+        integrity=ancient(paths.integrity_table()),
+    output:
+        paths.activations(),
+    log:
+        paths.log("extract", "{model}", "{revision}"),
+    benchmark:
+        paths.benchmark("extract", "{model}", "{revision}"),
+    params:
+        model=lambda wc: wc.model,
+        revisions=lambda wc: [wc.revision],
+        tasks=TASKS,
+        extraction=config["extraction"],
+    wildcard_constraints:
+        model=model_pattern(PER_REVISION_MODELS),
+    threads: 1
+    resources:
+        **rule_resources("extract"),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/extract.py"
+
+
+for one_job_model in ONE_JOB_MODELS:
+
+    rule:
+        name:
+            rule_name("extract", one_job_model)
+        input:
+            checkpoint=paths.tiny_checkpoints(one_job_model),
+            tasks=expand(paths.task_table(), task=TASKS),
+        output:
+            [paths.activations(one_job_model, r.name) for r in REVISIONS[one_job_model]],
+        log:
+            paths.log("extract", one_job_model, "all"),
+        benchmark:
+            paths.benchmark("extract", one_job_model, "all")
+        params:
+            model=one_job_model,
+            revisions=[r.name for r in REVISIONS[one_job_model]],
+            tasks=TASKS,
+            extraction=config["extraction"],
+        threads: 1
+        resources:
+            **rule_resources("extract", one_job_model),
+        conda:
+            "../../environment.yml"
+        script:
+            "../scripts/extract.py"
