@@ -1,7 +1,136 @@
-"""The workflow config's error type and typed sections."""
+"""Typed sections of the workflow config, and its error type.
+
+The schema (config/schemas/config.schema.yaml) validates the config and fills its defaults;
+each section is then built once into a frozen dataclass whose defaults equal the schema's
+(tests/test_config.py checks it), so code reads `extraction.batch_size`, never
+`extraction.get("batch_size", 64)`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import ClassVar, Self
 
 
 class ConfigError(ValueError):
     """A config that passes the schema but cannot run; the message names the key and value."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A config section as a frozen dataclass."""
+
+    key: ClassVar[str]  # the section's key in the config
+
+    @classmethod
+    def from_mapping(cls, values: Mapping | None) -> Self:
+        """Build from the section's mapping; keys it does not know are an error naming the allowed ones."""
+        values = dict(values or {})
+        allowed = sorted(f.name for f in fields(cls))
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise ConfigError(f"{cls.key}: unknown key {unknown[0]!r}; allowed: {allowed}")
+        # lists become tuples: the section stays hashable and its repr (Snakemake's params) stable
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class HubConfig(Section):
+    key = "hub"
+
+    cache_dir: str | None = None
+    """huggingface_hub's cache, used when checkpoints are kept (None: its default)."""
+    keep_checkpoints: bool = False
+    """Keep downloads in the hub cache; else each revision goes to download_dir and is deleted after use."""
+    download_dir: str = "results/downloads"
+    """Temporary checkpoints."""
+    min_free_disk_gb: float = 1.0
+    """Free disk a download must leave."""
+    attempts: int = 5
+    """Tries of a hub call on 5xx answers and network failures."""
+    backoff_s: float = 1.0
+    """Wait before the first retry, doubled for each further one."""
+
+
+@dataclass(frozen=True)
+class ExtractionConfig(Section):
+    key = "extraction"
+
+    layers: tuple[int, ...]
+    """Hidden-state indices (0 = embeddings, negative from the end)."""
+    pooling: str = "last"
+    """last non-pad token, or mean over tokens."""
+    batch_size: int = 64
+    """Texts per batch at most (max_tokens usually binds first)."""
+    max_length: int = 512
+    """Tokens kept per text."""
+    max_tokens: int | None = None
+    """Padded tokens per batch at most (None: the device's default)."""
+    dtype: str = "auto"
+    """auto (float32 on CPU and MPS, bfloat16 on CUDA), float32 or bfloat16."""
+    device: str = "auto"
+    """auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps."""
+
+
+@dataclass(frozen=True)
+class ProbeConfig(Section):
+    key = "probes"
+
+    Cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)  # noqa: N815 - the config's key
+    """Inverse L2 strengths tried; each probe picks one by CV on its own training labels."""
+    cv_folds: int = 5
+    """Folds of that cross-validation."""
+    seed: int = 0
+    """Seed of the fold assignment."""
+
+
+@dataclass(frozen=True)
+class MetricsConfig(Section):
+    key = "metrics"
+
+    pgr_min_margin: float = 0.02
+    """PGR is reported missing where gold − weak accuracy is below this."""
+
+
+@dataclass(frozen=True)
+class WeakSupervisorConfig(Section):
+    key = "weak_supervisor"
+
+    kind: str
+    """bag_of_words, or probe (a probe on a model's activations)."""
+    n_words: int = 3
+    """bag_of_words: cue words used."""
+    C: float = 1.0  # noqa: N815 - the config's key
+    """bag_of_words: inverse L2 strength."""
+    model: str | None = None
+    """probe: the model (a key of `models`) whose activations it uses."""
+    revision: str | None = None
+    """probe: that model's revision."""
+    layer: int | None = None
+    """probe: its layer (one of extraction.layers)."""
+
+
+@dataclass(frozen=True)
+class AnalysisConfig(Section):
+    key = "analysis"
+
+    n_boot: int = 200
+    """Bootstrap replicates."""
+    min_delta_bic: float = 10.0
+    """BIC advantage of a transition model over constant and linear needed for a 'transition' verdict."""
+    axis: str = "step"
+    """x axis of the fits: log10(step + 1), or log10 tokens."""
+    min_effect: Mapping[str, float] = field(
+        default_factory=lambda: {"gain": 0.02, "pgr": 0.1, "gold_acc": 0.02, "gold_dprime": 0.2}
+    )
+    """Smallest change over the trajectory that counts, per curve."""
+    exclude_duplicates: bool = True
+    """Leave revisions whose weights duplicate another revision's out of the fits."""
+    exclude_revisions: tuple[str, ...] = ()
+    """Revisions left out of the fits, for every model."""
+
+
+SECTIONS: tuple[type[Section], ...] = (
+    HubConfig, ExtractionConfig, ProbeConfig, MetricsConfig, WeakSupervisorConfig, AnalysisConfig,
+)

@@ -8,3 +8,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 OLMO = "allenai/OLMo-tiny-hf"
 OLMO_REVISIONS = ["step0-tokens0B", "step1000-tokens4B", "step2000-tokens8B", "step3000-tokens13B", "step4000-tokens17B"]
 OLMO_DUPLICATE = "step5000-tokens21B"  # serves step4000's weights, as some real branches do
+
+
+def load_config(name: str) -> dict:
+    """config/<name>.yaml, validated against the schema with its defaults filled, as the workflow does."""
+    import yaml
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO_ROOT / "config" / f"{name}.yaml").read_text())
+    validate(config, str(REPO_ROOT / "config" / "schemas" / "config.schema.yaml"))
+    return config

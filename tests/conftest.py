@@ -9,7 +9,7 @@ from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.tiny.pretrain import ModelSpec, build_model, save_checkpoint
 from pipeline.tiny.tokenizer import train_word_tokenizer
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
-from tests.workflow.helpers import small_config, snakemake, write_config
+from tests.workflow_runs.helpers import small_config, snakemake, write_config
 
 
 
@@ -65,8 +65,8 @@ def olmo_root(small_run, tmp_path_factory) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that run the workflow (in tests/workflow/, or through the small run) are marked
+    """Tests that run the workflow (in tests/workflow_runs/, or through the small run) are marked
     `workflow`, so that `make test-fast` (-m "not workflow") skips them."""
     for item in items:
-        if "workflow" in Path(item.path).relative_to(Path(__file__).parent).parts or "small_run" in item.fixturenames:
+        if "workflow_runs" in Path(item.path).relative_to(Path(__file__).parent).parts or "small_run" in item.fixturenames:
             item.add_marker(pytest.mark.workflow)

@@ -2,14 +2,14 @@ import copy
 
 import pytest
 import yaml
-from tests import REPO_ROOT
+from tests import REPO_ROOT, load_config
 
 from pipeline.checkpoints.schedule import model_revisions
 from pipeline.config import ConfigError
 from pipeline.preflight import check_config
 
-DEFAULT = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text())
-PYTHIA = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
+DEFAULT = load_config("config")
+PYTHIA = load_config("pythia")
 
 
 def test_default_config_revisions():
@@ -42,7 +42,7 @@ def test_weak_probe_layer_must_be_extracted():
         check_config(config)
 
 
-OLMO = yaml.safe_load((REPO_ROOT / "config" / "olmo.yaml").read_text())
+OLMO = load_config("olmo")
 OLMO2_BRANCHES = [
     ("main", "f" * 40, 0, 0),
     ("stage1-step0-tokens0B", "a" * 40, 0, 0),

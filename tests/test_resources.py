@@ -3,13 +3,13 @@ import json
 
 import pytest
 import yaml
-from tests import REPO_ROOT
+from tests import REPO_ROOT, load_config
 
 from pipeline.config import ConfigError
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources, size_from_name
 
-PYTHIA = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
+PYTHIA = load_config("pythia")
 
 
 @pytest.mark.parametrize("name, size", [

@@ -9,7 +9,8 @@ from pathlib import Path
 from pipeline.checkpoints.integrity import hub_rows, local_rows
 from pipeline.checkpoints.manifests import manifest_path, read_manifest
 from pipeline.checkpoints.revisions import Revision, parse_revision, pythia_revisions, select_revisions, step_revision
-from pipeline.checkpoints.sources import CheckpointSource, HubSettings, HubSource, LocalDirectorySource
+from pipeline.checkpoints.sources import CheckpointSource, HubSource, LocalDirectorySource
+from pipeline.config import HubConfig
 from pipeline.paths import tiny_checkpoints
 
 
@@ -71,12 +72,8 @@ def manifest_commits(spec: Mapping) -> dict[str, str] | None:
 def checkpoint_source(config: Mapping, model: str) -> CheckpointSource:
     spec = config["models"][model]
     if spec["source"] == "hub":
-        return HubSource(spec["repo"], hub_settings(config), manifest_commits(spec))
+        return HubSource(spec["repo"], HubConfig.from_mapping(config.get("hub")), manifest_commits(spec))
     return LocalDirectorySource(local_root(config, model))
-
-
-def hub_settings(config: Mapping) -> HubSettings:
-    return HubSettings(**config.get("hub", {}))
 
 
 def model_rows(config: Mapping, model: str) -> list[dict]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.checkpoints.hub import RemoteFile, checkpoint_files, list_files, resolve_commit
+from pipeline.config import HubConfig
 from pipeline.io import file_sha256
 from pipeline.checkpoints.retries import with_retries
 
@@ -58,18 +59,6 @@ class LocalDirectorySource:
         """Local checkpoints are inputs, never deleted."""
 
 
-@dataclass(frozen=True)
-class HubSettings:
-    """How hub checkpoints are downloaded (config section `hub`)."""
-
-    cache_dir: str | None = None  # huggingface_hub's cache, used when checkpoints are kept
-    keep_checkpoints: bool = False  # else each revision goes to download_dir and is deleted after use
-    download_dir: str = "results/downloads"
-    min_free_disk_gb: float = 1.0  # left free after a download
-    attempts: int = 5
-    backoff_s: float = 1.0
-
-
 class InsufficientDiskError(OSError):
     """A download would not fit on disk; the message names the sizes."""
 
@@ -106,7 +95,7 @@ class HubSource:
     first, `.bin` only if a revision has none) with bounded retries, and verified.
     """
 
-    def __init__(self, repo_id: str, settings: HubSettings = HubSettings(), commits: Mapping[str, str] | None = None):
+    def __init__(self, repo_id: str, settings: HubConfig = HubConfig(), commits: Mapping[str, str] | None = None):
         self.repo_id = repo_id
         self.settings = settings
         self.commits = dict(commits) if commits is not None else None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.config import ExtractionConfig
 from pipeline.extraction.engine import Extractor
 from pipeline.extraction.store import ids_digest, resolve_layers, save_activations
 
@@ -15,24 +16,24 @@ from pipeline.extraction.store import ids_digest, resolve_layers, save_activatio
 def write_activations(
     checkpoint: str | Path,
     task_paths: Mapping[str, str],
-    extraction: Mapping,
+    extraction: ExtractionConfig,
     out: str | Path,
     identity: Mapping[str, object],
 ) -> None:
     """The extraction job: load the checkpoint once, pool every task's texts at every layer,
     store them with metadata. `identity` names the model, revision and commit."""
-    extractor = Extractor(checkpoint, dtype=extraction.get("dtype", "auto"), device=extraction.get("device", "auto"))
-    layers = resolve_layers(extraction["layers"], extractor.num_layers)
+    extractor = Extractor(checkpoint, dtype=extraction.dtype, device=extraction.device)
+    layers = resolve_layers(extraction.layers, extractor.num_layers)
     features, n, digests = {}, {}, {}
     for task, path in task_paths.items():
         table = pd.read_parquet(path, columns=["id", "text"])
         features[task] = extractor.extract(
             table["text"].tolist(),
             layers,
-            pooling=extraction["pooling"],
-            batch_size=extraction.get("batch_size", 64),
-            max_length=extraction.get("max_length", 512),
-            max_tokens=extraction.get("max_tokens"),
+            pooling=extraction.pooling,
+            batch_size=extraction.batch_size,
+            max_length=extraction.max_length,
+            max_tokens=extraction.max_tokens,
             desc=f"{identity['model']}@{identity['revision']} {task}",
         )
         n[task], digests[task] = len(table), ids_digest(table["id"].tolist())
@@ -40,7 +41,7 @@ def write_activations(
         **identity,
         "layers": layers,
         "num_layers": extractor.num_layers,
-        "pooling": extraction["pooling"],
+        "pooling": extraction.pooling,
         "dtype": extractor.dtype,  # resolved: what the states were computed in
         "device": extractor.device,
         "n": n,

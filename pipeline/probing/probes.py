@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from pipeline.config import MetricsConfig, ProbeConfig
 from pipeline.io import write_table
 from pipeline.probing.metrics import accuracy, auroc, pgr
 from pipeline.probing.logistic import fit_probes
@@ -16,7 +17,7 @@ from pipeline.extraction.store import load_task_features
 
 
 def evaluate_layers(
-    by_layer: Mapping[int, np.ndarray], table: pd.DataFrame, p_weak: np.ndarray, probes: Mapping, min_margin: float
+    by_layer: Mapping[int, np.ndarray], table: pd.DataFrame, p_weak: np.ndarray, probes: ProbeConfig, min_margin: float
 ) -> dict[int, tuple[dict[str, float], pd.DataFrame]]:
     """Per layer: metrics of weak, W2S and gold on the test split, and the per-example test
     predictions. The gold and W2S probes of all layers are fit in one batch."""
@@ -26,8 +27,8 @@ def evaluate_layers(
     # the W2S column holds weak labels only: the probe fits and picks C without a gold label
     labels = np.column_stack([gold[train].astype(float), p_weak[train]])
     layers = list(by_layer)
-    fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes["Cs"],
-                        folds=probes["cv_folds"], seed=probes.get("seed", 0))
+    fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes.Cs,
+                        folds=probes.cv_folds, seed=probes.seed)
     results = {}
     for layer, (gold_probe, w2s_probe) in zip(layers, fitted):
         x_test = by_layer[layer][test]
@@ -61,8 +62,8 @@ def write_probe_results(
     activations_path: str,
     task_paths: Mapping[str, str],
     weak_paths: Mapping[str, str],
-    probes: Mapping,
-    metrics: Mapping,
+    probes: ProbeConfig,
+    metrics: MetricsConfig,
     identity: Mapping[str, object],
     metrics_out: str,
     predictions_out: str,
@@ -73,9 +74,9 @@ def write_probe_results(
     for task, task_path in task_paths.items():
         table = pd.read_parquet(task_path)
         weak = pd.read_parquet(weak_paths[task]).set_index("id").loc[table["id"]]
-        by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
+        by_layer, _ = load_task_features(activations_path, task, table["id"].tolist())
         results = evaluate_layers(dict(sorted(by_layer.items())), table, weak["p_weak"].to_numpy(), probes,
-                                  metrics["pgr_min_margin"])
+                                  metrics.pgr_min_margin)
         for layer, (row, preds) in results.items():
             rows.append({**identity, "task": task, "layer": layer, **row})
             predictions.append(preds.assign(task=task, layer=layer))

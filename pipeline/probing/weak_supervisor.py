@@ -9,13 +9,14 @@ but make errors a strong probe need not copy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from pipeline.config import ProbeConfig, WeakSupervisorConfig
 from pipeline.io import write_table
 from pipeline.probing.logistic import LogisticProbe
 from pipeline.extraction.store import load_task_features, resolve_layers
@@ -59,7 +60,7 @@ class BagOfWordsSupervisor:
 
 
 def weak_labels(
-    task_table: pd.DataFrame, spec: Mapping, probes: Mapping, features: np.ndarray | None = None
+    task_table: pd.DataFrame, spec: WeakSupervisorConfig, probes: ProbeConfig, features: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Fit the configured weak supervisor on split A (gold labels); return p_weak for every row.
 
@@ -67,27 +68,27 @@ def weak_labels(
     """
     train = (task_table["split"] == "A").to_numpy()
     labels = task_table["label"].to_numpy()
-    if spec["kind"] == "bag_of_words":
+    if spec.kind == "bag_of_words":
         texts = task_table["text"].tolist()
-        supervisor = BagOfWordsSupervisor(n_words=spec.get("n_words", 3), c=spec.get("C", 1.0))
+        supervisor = BagOfWordsSupervisor(n_words=spec.n_words, c=spec.C)
         supervisor.fit([t for t, keep in zip(texts, train) if keep], labels[train])
         p_weak = supervisor.predict_proba(texts)
-    elif spec["kind"] == "probe":
+    elif spec.kind == "probe":
         if features is None:
             raise ValueError("weak supervisor of kind 'probe' needs the weak model's activations")
-        probe = LogisticProbe(cs=probes["Cs"], folds=probes["cv_folds"], seed=probes.get("seed", 0))
+        probe = LogisticProbe(cs=probes.Cs, folds=probes.cv_folds, seed=probes.seed)
         p_weak = probe.fit(features[train], labels[train].astype(float)).predict_proba(features)
     else:
-        raise ValueError(f"weak_supervisor.kind {spec['kind']!r} is not allowed: use 'bag_of_words' or 'probe'")
+        raise ValueError(f"weak_supervisor.kind {spec.kind!r} is not allowed: use 'bag_of_words' or 'probe'")
     return task_table[["id", "split"]].assign(p_weak=p_weak)
 
 
 def write_weak_labels(
-    task: str, task_path: str, spec: Mapping, probes: Mapping, out: str, activations_path: str | None = None
+    task: str, task_path: str, spec: WeakSupervisorConfig, probes: ProbeConfig, out: str, activations_path: str | None = None
 ) -> None:
     table = pd.read_parquet(task_path)
     features = None
     if activations_path is not None:
         by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
-        features = by_layer[resolve_layers([spec["layer"]], metadata["num_layers"])[0]]
+        features = by_layer[resolve_layers([spec.layer], metadata["num_layers"])[0]]
     write_table(weak_labels(table, spec, probes, features), out)

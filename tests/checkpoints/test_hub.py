@@ -28,12 +28,13 @@ def _python(url: str, code: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def _fetch(url: str, revisions: list[str], settings: str, **env: str) -> subprocess.CompletedProcess:
-    """Fetch revisions with HubSource(PYTHIA, HubSettings(<settings>)), load each, print its folder and commit."""
+    """Fetch revisions with HubSource(PYTHIA, HubConfig(<settings>)), load each, print its folder and commit."""
     return _python(url, f"""
         import json
         from transformers import AutoModel
-        from pipeline.checkpoints.sources import HubSettings, HubSource
-        source = HubSource({PYTHIA!r}, HubSettings({settings}))
+        from pipeline.checkpoints.sources import HubSource
+        from pipeline.config import HubConfig
+        source = HubSource({PYTHIA!r}, HubConfig({settings}))
         for revision in {revisions!r}:
             checkpoint = source.fetch(revision)
             AutoModel.from_pretrained(checkpoint.folder)
@@ -78,8 +79,9 @@ def test_temporary_download_survives_faults_and_is_deleted_on_release(checkpoint
     with serve({PYTHIA: branches}, faults) as (url, hub):
         result = _python(url, f"""
             import hashlib, json
-            from pipeline.checkpoints.sources import HubSettings, HubSource
-            source = HubSource({PYTHIA!r}, HubSettings({settings}))
+            from pipeline.checkpoints.sources import HubSource
+            from pipeline.config import HubConfig
+            source = HubSource({PYTHIA!r}, HubConfig({settings}))
             checkpoint = source.fetch("step0")
             print(json.dumps({{p.name: hashlib.sha256(p.read_bytes()).hexdigest()
                                for p in checkpoint.folder.iterdir() if p.is_file()}}))

@@ -44,8 +44,9 @@ def test_hub_source_resolves_revisions_through_the_cache(tmp_path, checkpoint_ro
     repo = _hub_cache(tmp_path, checkpoint_root)
     script = textwrap.dedent(f"""
         from transformers import AutoModel
-        from pipeline.checkpoints.sources import HubSettings, HubSource
-        source = HubSource({repo!r}, HubSettings(cache_dir={str(tmp_path)!r}))
+        from pipeline.checkpoints.sources import HubSource
+        from pipeline.config import HubConfig
+        source = HubSource({repo!r}, HubConfig(cache_dir={str(tmp_path)!r}))
         for revision in ("step0", "step1"):
             folder = source.fetch(revision).folder
             model = AutoModel.from_pretrained(folder)

@@ -3,6 +3,7 @@ import pytest
 import torch
 from transformers import GPTNeoXConfig, GPTNeoXModel, OlmoConfig, OlmoModel
 
+from pipeline.config import ExtractionConfig
 from pipeline.extraction.engine import (
     Extractor,
     pool,
@@ -140,7 +141,7 @@ def test_written_activations_round_trip_with_metadata(tmp_path, checkpoint_root,
     out = tmp_path / "acts.safetensors"
     identity = {"model": "m", "revision": "step0", "checkpoint": str(checkpoint_root / "step0")}
     write_activations(checkpoint_root / "step0", {"t": tmp_path / "t.parquet"},
-                      {"layers": [-1, 1], "pooling": "last", "device": "cpu", "dtype": "auto"}, out, identity)
+                      ExtractionConfig(layers=(-1, 1), device="cpu"), out, identity)
     layers, meta = load_activations(out, "t")
     assert sorted(layers) == [1, 2] and layers[2].shape == (30, 32)
     assert meta["revision"] == "step0" and meta["n"] == {"t": 30} and meta["layers"] == [1, 2]

@@ -4,6 +4,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
+from pipeline.config import ProbeConfig
 from pipeline.probing.probes import evaluate_layers
 from pipeline.probing.logistic import LogisticProbe, fit_logistic_batch, fit_probes, fold_masks
 
@@ -116,7 +117,7 @@ def test_weak_to_strong_probe_never_sees_gold_labels():
     table = pd.DataFrame({"id": [f"i{k}" for k in range(900)], "label": y.astype(int),
                           "split": ["B"] * 600 + ["test"] * 300})
     p_weak = np.clip(np.where(np.random.default_rng(0).random(900) < 0.2, 1 - y, y), 0.1, 0.9)
-    config = {"Cs": [0.001, 0.1, 10.0], "cv_folds": 3}
+    config = ProbeConfig(Cs=(0.001, 0.1, 10.0), cv_folds=3)
     scrambled = table.assign(label=np.where(table["split"] == "B", np.random.default_rng(1).permutation(y), y))
     (row, preds), = evaluate_layers({5: x}, table, p_weak, config, min_margin=0.02).values()
     (row2, preds2), = evaluate_layers({5: x}, scrambled, p_weak, config, min_margin=0.02).values()

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.config import ProbeConfig, WeakSupervisorConfig
 from pipeline.probing.metrics import accuracy
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.probing.weak_supervisor import BagOfWordsSupervisor, weak_labels
@@ -32,14 +33,14 @@ def test_more_cue_words_make_a_stronger_supervisor(documents):
 
 def test_weak_labels_fit_on_split_a_only(documents):
     table = documents.head(400).assign(id=[f"i{k}" for k in range(400)], split=["A"] * 200 + ["B"] * 200)
-    spec = {"kind": "bag_of_words", "n_words": 3}
-    base = weak_labels(table, spec, probes={})
+    spec = WeakSupervisorConfig(kind="bag_of_words", n_words=3)
+    base = weak_labels(table, spec, probes=ProbeConfig())
     flipped = table.assign(label=np.where(table["split"] == "B", 1 - table["label"], table["label"]))
-    np.testing.assert_array_equal(base["p_weak"], weak_labels(flipped, spec, probes={})["p_weak"])
+    np.testing.assert_array_equal(base["p_weak"], weak_labels(flipped, spec, probes=ProbeConfig())["p_weak"])
     assert list(base.columns) == ["id", "split", "p_weak"]
 
 
 def test_probe_kind_needs_features():
     table = pd.DataFrame({"id": ["a", "b"], "split": ["A", "B"], "text": ["x", "y"], "label": [0, 1]})
     with pytest.raises(ValueError, match="activations"):
-        weak_labels(table, {"kind": "probe"}, probes={"Cs": [1.0], "cv_folds": 2})
+        weak_labels(table, WeakSupervisorConfig(kind="probe"), probes=ProbeConfig(Cs=(1.0,), cv_folds=2))

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from pipeline.config import ProbeConfig
 from pipeline.extraction.engine import Extractor
 from pipeline.probing.probes import evaluate_layers
 from pipeline.probing.logistic import LogisticProbe
@@ -17,7 +18,7 @@ from pipeline.tiny.pretrain import ModelSpec, TrainSpec, pretrain
 from pipeline.tiny.tokenizer import train_word_tokenizer
 
 STEPS = (0, 8, 768)
-PROBES = {"Cs": [0.01, 0.1, 1.0, 10.0], "cv_folds": 4}
+PROBES = ProbeConfig(Cs=(0.01, 0.1, 1.0, 10.0), cv_folds=4)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
     features = {s: Extractor(root / f"step{s}").extract(texts, [2])[2] for s in STEPS}
     # the default weak supervisor: a probe on the random-init network, fit on split A
     in_a = (table["split"] == "A").to_numpy()
-    weak = LogisticProbe(cs=PROBES["Cs"], folds=PROBES["cv_folds"]).fit(features[0][in_a], labels[in_a])
+    weak = LogisticProbe(cs=PROBES.Cs, folds=PROBES.cv_folds).fit(features[0][in_a], labels[in_a])
     p_weak = weak.predict_proba(features[0])
     return {s: evaluate_layers({2: features[s]}, table, p_weak, PROBES, min_margin=0.02)[2][0] for s in STEPS}
 

@@ -14,8 +14,8 @@ rule analysis:
         paths.benchmark("analysis"),
     params:
         revisions=revision_pairs(),
-        analysis=config["analysis"],
-        min_margin=config["metrics"]["pgr_min_margin"],
+        analysis=ANALYSIS,
+        min_margin=METRICS.pgr_min_margin,
     conda:
         "../../environment.yml"
     script:

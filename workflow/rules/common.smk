@@ -3,6 +3,7 @@ import sys
 
 import pipeline.paths as paths
 from pipeline.checkpoints.schedule import model_revisions
+from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, ProbeConfig, WeakSupervisorConfig
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources
@@ -11,6 +12,13 @@ from snakemake.utils import validate
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
 check_config(config)
+
+# the typed sections the jobs receive (the schema has filled their defaults)
+EXTRACTION = ExtractionConfig.from_mapping(config["extraction"])
+PROBES = ProbeConfig.from_mapping(config["probes"])
+METRICS = MetricsConfig.from_mapping(config["metrics"])
+WEAK_SUPERVISOR = WeakSupervisorConfig.from_mapping(config["weak_supervisor"])
+ANALYSIS = AnalysisConfig.from_mapping(config["analysis"])
 
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])
@@ -102,8 +110,7 @@ def task_inputs(wildcards):
 
 
 def weak_supervisor_inputs(wildcards):
-    spec = config["weak_supervisor"]
     inputs = {"task": paths.task_table(wildcards.task)}
-    if spec["kind"] == "probe":
-        inputs["activations"] = paths.activations(spec["model"], spec["revision"])
+    if WEAK_SUPERVISOR.kind == "probe":
+        inputs["activations"] = paths.activations(WEAK_SUPERVISOR.model, WEAK_SUPERVISOR.revision)
     return inputs

@@ -14,7 +14,7 @@ rule extract:
         model=lambda wc: wc.model,
         revisions=lambda wc: [wc.revision],
         tasks=TASKS,
-        extraction=config["extraction"],
+        extraction=EXTRACTION,
     wildcard_constraints:
         model=model_pattern(PER_REVISION_MODELS),
     threads: 1
@@ -44,7 +44,7 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=[r.name for r in REVISIONS[one_job_model]],
             tasks=TASKS,
-            extraction=config["extraction"],
+            extraction=EXTRACTION,
         threads: 1
         resources:
             **rule_resources("extract", one_job_model),

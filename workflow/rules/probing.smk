@@ -8,8 +8,8 @@ rule weak_supervisor:
     benchmark:
         paths.benchmark("weak_supervisor", "{task}"),
     params:
-        spec=config["weak_supervisor"],
-        probes=config["probes"],
+        spec=WEAK_SUPERVISOR,
+        probes=PROBES,
     conda:
         "../../environment.yml"
     script:
@@ -32,8 +32,8 @@ rule probes:
         model=lambda wc: wc.model,
         revisions=lambda wc: [revision_info(wc.model, wc.revision)],
         tasks=TASKS,
-        probes=config["probes"],
-        metrics=config["metrics"],
+        probes=PROBES,
+        metrics=METRICS,
     wildcard_constraints:
         model=model_pattern(PER_REVISION_MODELS),
     threads: 1
@@ -65,8 +65,8 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=REVISIONS[one_job_model],
             tasks=TASKS,
-            probes=config["probes"],
-            metrics=config["metrics"],
+            probes=PROBES,
+            metrics=METRICS,
         threads: 1
         resources:
             **rule_resources("probes", one_job_model),

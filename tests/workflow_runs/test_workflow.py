@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from safetensors import safe_open
-from tests.workflow.helpers import SNAKEMAKE, job_counts, small_config, snakemake, write_config
+from tests.workflow_runs.helpers import SNAKEMAKE, job_counts, small_config, snakemake, write_config
 
 
 def test_metrics_table_covers_every_revision_task_and_layer(small_run):

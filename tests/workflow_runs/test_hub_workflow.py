@@ -13,7 +13,7 @@ import pandas as pd
 from tests.checkpoints.test_hub import PYTHIA
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
 from tests.fakes.hub_server import folder_files, serve
-from tests.workflow.helpers import SNAKEMAKE, small_config, write_config
+from tests.workflow_runs.helpers import SNAKEMAKE, small_config, write_config
 
 TOKEN = "hf_loopbacktoken0123456789"
 
