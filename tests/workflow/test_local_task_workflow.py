@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.tasks.test_sources import write_hub_repo
+from tests.tasks.helpers import write_hub_repo
 from tests.workflow.test_workflow import planned_jobs
 from tests.workflow.helpers import small_config, snakemake, write_config
 
