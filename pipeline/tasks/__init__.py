@@ -4,5 +4,10 @@ from pipeline import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__,
-    {"TaskDataError": "sources", "load_task": "task_table", "write_task_table": "task_table"},
+    {
+        "TaskDataError": "labels",
+        "HUB_TASKS": "registry",
+        "load_task": "task_table",
+        "write_task_table": "task_table",
+    },
 )

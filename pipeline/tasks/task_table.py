@@ -1,33 +1,23 @@
-"""Binary tasks: a registry of sources, and deterministic balanced splits from hashed ids.
+"""The `task_table` job: a task's spec checked, its examples loaded from their source, cut and split.
 
-Splits: A (the weak supervisor's training set, gold labels), B (weak-to-strong training:
-the strong probes train here, on weak or gold labels) and test. Each example's id is a hash
-of its task and text, and the split follows from the ids alone, so every model and revision
-sees exactly the same examples in the same split.
-
-Sources (`TASK_SOURCES`): `tiny` (the offline corpus), `hub` (a dataset of the registry
-`pipeline.task_sources.HUB_TASKS`) and `file` (a local jsonl / csv / parquet file). Texts may be
-capped at `max_chars` characters, cut on the `truncation_side` (docs/tasks.md).
+Contract: `write_task_table` writes `load_task`'s table (columns id, split, text, label) to the
+rule's output; `task_input_files` gives the rule's inputs and stops a bad spec when the DAG is built.
+Sources (`TASK_SOURCES`): `tiny` (the offline corpus), `hub` (`registry.HUB_TASKS`), `file`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.io import write_table
-from pipeline.tasks.sources import HUB_TASKS, TaskDataError, check_file_spec, file_paths, load_file_task, load_hub_task
-
-SPLITS = ("A", "B", "test")
-TRUNCATION_SIDES = ("left", "right")
-DEFAULT_TRUNCATION_SIDE = "left"
-
-
-def example_id(task: str, text: str) -> str:
-    return hashlib.sha256(f"{task}\x00{text}".encode()).hexdigest()[:16]
+from pipeline.tasks.files import check_file_spec, file_paths, load_file_task
+from pipeline.tasks.hub import load_hub_task
+from pipeline.tasks.labels import TaskDataError
+from pipeline.tasks.registry import HUB_TASKS
+from pipeline.tasks.splits import DEFAULT_TRUNCATION_SIDE, drop_conflicts, make_splits, truncate
 
 
 def _tiny_source(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.DataFrame:
@@ -44,6 +34,19 @@ TASK_SOURCES: dict[str, Callable[[str, Mapping, Mapping[str, str]], pd.DataFrame
 }
 
 
+def check_task_spec(task: str, spec: Mapping) -> None:
+    """What the config schema cannot check of a task's spec: its source, its registry name, its files' spec."""
+    source = spec["source"]
+    if source not in TASK_SOURCES:
+        raise ValueError(f"task {task!r}: source {source!r} is not allowed: use one of {sorted(TASK_SOURCES)}")
+    if source == "hub" and spec["name"] not in HUB_TASKS:
+        raise TaskDataError(
+            f"task {task!r}: {spec['name']!r} is not in the task registry; use one of {sorted(HUB_TASKS)}"
+        )
+    if source == "file":
+        check_file_spec(task, spec)
+
+
 def task_input_files(task: str, spec: Mapping) -> dict[str, str | list[str]]:
     """Input files of a task's table for the workflow, checking what the schema cannot.
 
@@ -51,42 +54,46 @@ def task_input_files(task: str, spec: Mapping) -> dict[str, str | list[str]]:
     have none (the data is fetched inside the job). Called when the DAG is built, so a bad spec
     stops the run before any job starts. `tiny`'s input is the workflow's own output (common.smk).
     """
-    source = spec["source"]
-    if source not in TASK_SOURCES:
-        raise ValueError(f"task {task!r}: source {source!r} is not allowed: use one of {sorted(TASK_SOURCES)}")
-    if source == "hub" and spec["name"] not in HUB_TASKS:
-        raise TaskDataError(f"task {task!r}: {spec['name']!r} is not in the task registry; use one of {sorted(HUB_TASKS)}")
-    if source == "file":
-        check_file_spec(task, spec)
+    check_task_spec(task, spec)
+    if spec["source"] == "file":
         paths = file_paths(spec)
         return {"data": paths[0] if len(paths) == 1 else paths}
     return {}
 
 
-def truncate(texts: pd.Series, max_chars: int | None, side: str = DEFAULT_TRUNCATION_SIDE) -> pd.Series:
-    """Keep at most `max_chars` characters of each text: its end (`left`: the start is cut) or its start."""
-    if side not in TRUNCATION_SIDES:
-        raise ValueError(f"truncation_side must be one of {TRUNCATION_SIDES}, got {side!r}")
-    if max_chars is None:
-        return texts
-    return texts.str[-max_chars:] if side == "left" else texts.str[:max_chars]
-
-
-def drop_conflicts(examples: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Drop every text that occurs with both labels (e.g. two responses equal after truncation)."""
-    labels_per_text = examples.groupby("text", sort=False)["label"].nunique()
-    conflicting = labels_per_text.index[labels_per_text > 1]
-    if len(conflicting):
-        print(f"task {task!r}: dropped {len(conflicting)} texts that occur with both labels")
-        return examples[~examples["text"].isin(conflicting)]
-    return examples
-
-
 def load_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.DataFrame:
-    source = spec["source"]
-    if source not in TASK_SOURCES:
-        raise ValueError(f"task {task!r}: source {source!r} is not allowed: use one of {sorted(TASK_SOURCES)}")
-    examples = TASK_SOURCES[source](task, spec, inputs)
+    """A task's table: its examples from their source, cut to `max_chars`, split A / B / test.
+
+    Parameters
+    ----------
+    task : str
+        The task's name (the config's key); it salts every hash-made choice and the ids, and
+        names the task in errors.
+    spec : Mapping
+        The task's config (`tasks.<task>`): `source`, `sizes` ({A, B, test}: even numbers),
+        optional `max_chars` and `truncation_side`, and its source's keys (docs/tasks.md).
+    inputs : Mapping[str, str]
+        The rule's input paths: `documents` (tiny), `data` (file: a path or a list; default the
+        spec's `path`); none for hub.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sum(spec["sizes"].values())`` rows, columns `id` (str), `split` (categorical A / B /
+        test), `text` (str, unique) and `label` (0/1), balanced per split, sorted by split then
+        id (`make_splits`).
+
+    Raises
+    ------
+    TaskDataError
+        Data or a spec that cannot make the task (the message names the task, the file or
+        dataset, the column and the values).
+    ValueError
+        An unknown source or `truncation_side`, or sizes that are odd, name an unknown split or
+        ask for more examples than a class has.
+    """
+    check_task_spec(task, spec)
+    examples = TASK_SOURCES[spec["source"]](task, spec, inputs)
     max_chars = spec.get("max_chars")
     if max_chars is not None:
         side = spec.get("truncation_side", DEFAULT_TRUNCATION_SIDE)
@@ -99,46 +106,6 @@ def load_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.DataFra
     else:
         examples = drop_conflicts(examples, task)
     return make_splits(examples, task, spec["sizes"])
-
-
-def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> pd.DataFrame:
-    """Assign balanced (50/50) A, B and test splits of the requested sizes.
-
-    Within each class, examples are ordered by id and dealt out to A, then B, then test;
-    examples beyond the requested sizes are left out. Duplicate texts are kept once.
-    """
-    labels = set(examples["label"].tolist())
-    if not labels <= {0, 1} or len(labels) < 2:
-        raise ValueError(f"task {task!r}: labels must be 0 and 1 (both present), found {sorted(labels, key=str)}")
-    unknown = set(sizes) - set(SPLITS)
-    if unknown:
-        raise ValueError(f"task {task!r}: unknown split {sorted(unknown)[0]!r}; splits are {SPLITS}")
-    table = examples.drop_duplicates("text").copy()
-    table["id"] = [example_id(task, t) for t in table["text"]]
-    parts = []
-    for label, group in table.groupby("label"):
-        group = group.sort_values("id")
-        start = 0
-        for split in SPLITS:
-            half = sizes[split] // 2
-            if sizes[split] % 2:
-                raise ValueError(
-                    f"task {task!r}: size of split {split} must be even for 50/50 classes, got {sizes[split]}"
-                )
-            chunk = group.iloc[start : start + half]
-            if len(chunk) < half:
-                raise ValueError(
-                    f"task {task!r}: class {label} has {len(group)} examples, too few for splits {dict(sizes)}"
-                )
-            parts.append(chunk.assign(split=split))
-            start += half
-    out = pd.concat(parts)
-    out["split"] = pd.Categorical(out["split"], categories=SPLITS)
-    return out.sort_values(["split", "id"]).reset_index(drop=True)[["id", "split", "text", "label"]]
-
-
-def read_task(path: str | Path) -> pd.DataFrame:
-    return pd.read_parquet(path)
 
 
 def write_task_table(task: str, spec: Mapping, inputs: Mapping[str, str], out: str | Path) -> None:

@@ -12,7 +12,7 @@ from pipeline.config import ProbeConfig
 from pipeline.extraction.engine import Extractor
 from pipeline.probing.probes import evaluate_layers
 from pipeline.probing.logistic import LogisticProbe
-from pipeline.tasks.task_table import make_splits
+from pipeline.tasks.splits import make_splits
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.tiny.pretrain import ModelSpec, TrainSpec, pretrain
 from pipeline.tiny.tokenizer import train_word_tokenizer

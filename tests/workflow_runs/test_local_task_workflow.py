@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.tasks.test_sources import write_hub_repo
-from tests.workflow_runs.test_workflow import planned_jobs
+from tests.tasks.helpers import write_hub_repo
 from tests.workflow_runs.helpers import small_config, snakemake, write_config
+from tests.workflow_runs.test_workflow import planned_jobs
 
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 
