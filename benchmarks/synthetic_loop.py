@@ -3,8 +3,8 @@ of the same `descend` over seeds (columns still batched) and over single traject
 
     .venv/bin/python benchmarks/synthetic_loop.py [--repeats 3]
 
-One BLAS thread, as in `run_synthetic`. On a shared machine the timings are noisy: the median
-of the repeats is reported.
+One BLAS thread, as in `pipeline.synthetic.run.run_synthetic`. On a shared machine the timings are
+noisy: the median of the repeats is reported.
 """
 
 from __future__ import annotations

@@ -81,15 +81,12 @@ def benchmark(rule: str, *wildcards: str) -> str:
     return "/".join([RESULTS, "benchmarks", rule, *wildcards]) + ".tsv"
 
 
-SYNTHETIC_EXPERIMENTS = ("geometry", "random_init", "transition", "saturation", "effective_region", "bound")
-
-
 def synthetic_dir() -> str:
     return f"{RESULTS}/synthetic"
 
 
 def synthetic_table(name: str) -> str:
-    """One of SYNTHETIC_EXPERIMENTS, or summary."""
+    """One of `pipeline.synthetic.simulations.EXPERIMENTS`, or summary."""
     return f"{synthetic_dir()}/{name}.csv"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -69,7 +70,7 @@ class SyntheticConfig:
         if not all(0 <= a < math.pi / 2 for a in (self.alpha, *self.alphas)) or len(self.alphas) < 2:
             problems.append("alpha and alphas (at least two) must lie in [0, π/2)")
         sizes = self.pretrain_sizes
-        if len(sizes) < 2 or any(b <= a for a, b in zip(sizes, sizes[1:])) or sizes[0] < 1:
+        if len(sizes) < 2 or any(b <= a for a, b in itertools.pairwise(sizes)) or sizes[0] < 1:
             problems.append("pretrain_factors must give strictly increasing sample sizes N = factor·d/κ² ≥ 1")
         if not self.start_overlaps or not all(0 < r < 1 for r in self.start_overlaps):
             problems.append("start_overlaps must lie in (0, 1)")

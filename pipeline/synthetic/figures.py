@@ -1,47 +1,33 @@
-"""Figures of the six synthetic experiments, one PNG each, written atomically."""
+"""Figures of the six synthetic experiments, drawn from the tables and the claims' arithmetic.
+
+Contract: each figure function returns a laid-out Figure and writes nothing; `draw(tables, cfg)`
+yields (experiment name, Figure) for the six tables of `simulations.EXPERIMENTS`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+from pipeline.synthetic import claims
+from pipeline.synthetic.config import SyntheticConfig
+from pipeline.synthetic.theory import bbp_overlap_sq
 
-from pipeline.io import atomic_path  # noqa: E402
-from pipeline.synthetic.theory import bbp_overlap_sq  # noqa: E402
-
-if TYPE_CHECKING:
-    from pipeline.synthetic.experiments import Region
-
+matplotlib.use("Agg")  # jobs run headless
 sns.set_theme(style="whitegrid", context="paper")
 
 
-def _save(fig: plt.Figure, out: str | Path) -> None:
-    fig.tight_layout()
-    with atomic_path(out) as partial:
-        fig.savefig(partial, dpi=120)
-    plt.close(fig)
-
-
-def rms_overlap(table: pd.DataFrame) -> pd.DataFrame:
-    """Root-mean-square overlap over seeds per N, beside the theory: BBP predicts the squared
-    overlap, and the mean of |overlap| would sit below its square root by Jensen's inequality."""
-    return table.groupby("N", as_index=False).agg(
-        overlap=("overlap", lambda v: float(np.sqrt(np.mean(np.square(v))))), theory=("theory", "first")
-    )
-
-
-def geometry(table: pd.DataFrame, d: int, kappa: float, out: str | Path) -> None:
+def geometry(table: pd.DataFrame, d: int, kappa: float) -> Figure:
     """Mean |⟨w₀, θ*⟩| vs N (per-seed points) against the BBP curve."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.scatter(table["N"], table["overlap"], s=8, color="0.6", label="seeds")
-    mean = rms_overlap(table)
+    mean = claims.rms_overlap(table)
     ax.plot(mean["N"], mean["overlap"], "o-", label="root mean square over seeds")
     n = np.geomspace(table["N"].min(), table["N"].max(), 400)
     ax.plot(n, np.sqrt(bbp_overlap_sq(d / n, kappa)), "k--", label="BBP prediction")
@@ -50,10 +36,11 @@ def geometry(table: pd.DataFrame, d: int, kappa: float, out: str | Path) -> None
     ax.axvspan(2 * n_star, n.max(), color="C2", alpha=0.08, label="N ≥ 2N* (claim checked)")
     ax.set(xscale="log", xlabel="pre-training samples N", ylabel="|⟨w₀, θ*⟩|", title="Spectral warm start")
     ax.legend(fontsize=7)
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
 
 
-def random_init(table: pd.DataFrame, out: str | Path) -> None:
+def random_init(table: pd.DataFrame) -> Figure:
     """|overlap| and test error vs step of random-start students, weak and gold labels."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     data = table.assign(abs_overlap=table["overlap"].abs())
@@ -65,10 +52,11 @@ def random_init(table: pd.DataFrame, out: str | Path) -> None:
     axes[1].axhline(table["err_weak"].mean(), color="k", ls="--", label="weak supervisor")
     axes[1].set(ylabel="test MSE vs gold", title="Random start: test error per seed")
     axes[1].legend(fontsize=7)
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
 
 
-def transition(curve: pd.DataFrame, n_star: float, location: float, out: str | Path) -> None:
+def transition(curve: pd.DataFrame, n_star: float, location: float) -> Figure:
     """Fraction of seeds beating the supervisor and mean gain vs N, with N* and the estimate."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, column, label in ((axes[0], "fraction", "fraction of seeds with err_w2s < err_weak"),
@@ -81,10 +69,11 @@ def transition(curve: pd.DataFrame, n_star: float, location: float, out: str | P
         ax.legend(fontsize=7)
     axes[1].axhline(0, color="k", lw=0.8)
     axes[0].set_title("Weak-to-strong generalization vs pre-training")
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
 
 
-def saturation(table: pd.DataFrame, out: str | Path) -> None:
+def saturation(table: pd.DataFrame) -> Figure:
     """Test error vs step per bias angle α; the weak supervisors' errors dashed, the ceiling grey."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     palette = sns.color_palette(n_colors=table["alpha"].nunique())
@@ -95,10 +84,11 @@ def saturation(table: pd.DataFrame, out: str | Path) -> None:
     ax.plot(ceiling.index, ceiling.to_numpy(), color="0.5", label="gold ceiling")
     ax.set(yscale="log", ylabel="test MSE vs gold (dashed: weak supervisor)", title="Improve, then saturate")
     ax.legend(title="α (rad)", fontsize=7)
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
 
 
-def effective_region(table: pd.DataFrame, region: Region, out: str | Path) -> None:
+def effective_region(table: pd.DataFrame, region: claims.Region) -> Figure:
     """Left: the secant quantity against ‖w − w̄‖² along the paths, with the line μ‖w − w̄‖².
     Right: final overlap per start r₀ and seed, with the overlap of w̄ and r₀*."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -117,10 +107,11 @@ def effective_region(table: pd.DataFrame, region: Region, out: str | Path) -> No
         axes[1].axvline(region.r0_star, color="C2", label=f"r₀* = {region.r0_star:g}")
     axes[1].set(xlabel="start overlap r₀ with θ*", ylabel="final ⟨w, θ*⟩", title="Effective region")
     axes[1].legend(fontsize=7)
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
 
 
-def bound(table: pd.DataFrame, out: str | Path) -> None:
+def bound(table: pd.DataFrame) -> Figure:
     """Mean test error (solid) and the bound C(1 − ημ)^t + floor (dashed) per start r₀."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     for color, (r0, group) in zip(sns.color_palette("viridis", table["r0"].nunique()), table.groupby("r0")):
@@ -131,4 +122,17 @@ def bound(table: pd.DataFrame, out: str | Path) -> None:
         ax.legend(fontsize=7)
     ax.set(yscale="log", xlabel="step", ylabel="test MSE vs gold (dashed: bound)",
            title="err_t ≤ C(1 − ημ)^t + floor")
-    _save(fig, out)
+    fig.tight_layout()
+    return fig
+
+
+def draw(tables: Mapping[str, pd.DataFrame], cfg: SyntheticConfig) -> Iterator[tuple[str, Figure]]:
+    """The six figures, one at a time, so that each can be written and closed before the next."""
+    curve = claims.transition_curve(tables["transition"])
+    yield "geometry", geometry(tables["geometry"], cfg.d, cfg.kappa)
+    yield "random_init", random_init(tables["random_init"])
+    yield "transition", transition(curve, cfg.n_star, claims.transition_location(curve["N"], curve["fraction"]))
+    yield "saturation", saturation(tables["saturation"])
+    reg = claims.region(tables["effective_region"], cfg)
+    yield "effective_region", effective_region(tables["effective_region"], reg)
+    yield "bound", bound(tables["bound"])
