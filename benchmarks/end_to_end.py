@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -47,11 +46,11 @@ def run(workdir: Path, config: dict, cores: int) -> float:
 def job_table(workdir: Path, since: float) -> pd.DataFrame:
     """One row per job run after `since`: rule, job wall seconds, work seconds."""
     rows = []
-    benchmarks = workdir / paths.RESULTS / "benchmarks"
-    for bench in benchmarks.rglob("*.tsv"):
+    stats = workdir / Path(paths.job_stats("")).parent  # Snakemake's per-job records
+    for bench in stats.rglob("*.tsv"):
         if bench.stat().st_mtime < since:
             continue
-        relative = bench.relative_to(benchmarks).with_suffix(".log")
+        relative = bench.relative_to(stats).with_suffix(".log")
         log = workdir / paths.LOGS / relative
         work = [float(line.split(":")[1]) for line in log.read_text().splitlines() if line.startswith("work seconds:")]
         rule = relative.parts[0] if len(relative.parts) > 1 else relative.stem
@@ -93,7 +92,8 @@ def main() -> None:
                     f"local-{name}": {"source": "local", "path": str(workdir / "results" / "checkpoints" / name)}
                     for name in config["models"]
                 })
-                local["weak_supervisor"] = dict(config["weak_supervisor"], model=f"local-{config['weak_supervisor']['model']}")
+                weak_model = f"local-{config['weak_supervisor']['model']}"
+                local["weak_supervisor"] = dict(config["weak_supervisor"], model=weak_model)
                 start = time.time()
                 wall = run(workdir, local, args.cores)
                 jobs = job_table(workdir, start)

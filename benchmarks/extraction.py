@@ -33,11 +33,12 @@ from transformers import GPTNeoXConfig, GPTNeoXModel, PreTrainedTokenizerFast
 from pipeline.extraction.engine import DEFAULT_MAX_TOKENS, Extractor, pool
 from pipeline.extraction.store import resolve_layers
 
-PYTHIA_70M = dict(
-    vocab_size=50304, hidden_size=512, num_hidden_layers=6, num_attention_heads=8, intermediate_size=2048,
-    rotary_pct=0.25, rotary_emb_base=10000, max_position_embeddings=2048, use_parallel_residual=True,
-    layer_norm_eps=1e-5, hidden_act="gelu", tie_word_embeddings=False, bos_token_id=0, eos_token_id=0,
-)
+PYTHIA_70M = {
+    "vocab_size": 50304, "hidden_size": 512, "num_hidden_layers": 6, "num_attention_heads": 8,
+    "intermediate_size": 2048, "rotary_pct": 0.25, "rotary_emb_base": 10000, "max_position_embeddings": 2048,
+    "use_parallel_residual": True, "layer_norm_eps": 1e-5, "hidden_act": "gelu", "tie_word_embeddings": False,
+    "bos_token_id": 0, "eos_token_id": 0,
+}
 EOS = "<|endoftext|>"
 
 
@@ -92,13 +93,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 texts, 1 repeat: a smoke run while developing")
     parser.add_argument("--layers", type=int, nargs="+", default=[-1, 3], help="as config/pythia.yaml")
     parser.add_argument("--batch-size", type=int, default=128, help="ours: texts per batch at most")
-    parser.add_argument("--max-tokens", type=int, default=None, help="ours: padded tokens per batch (default: the engine's)")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="ours: padded tokens per batch (default: the engine's)")
     parser.add_argument("--max-length", type=int, default=512)
     parser.add_argument("--static-batches", type=int, default=16,
                         help="batches of the max_length-padded naive loop that are timed (all have one shape)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1, as the workflow's extract job)")
     parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: this process's CPU time, robust to other jobs on a shared machine (use with 1 thread)")
+                        help="cpu: this process's CPU time, robust to other jobs on a shared machine "
+                        "(use with 1 thread)")
     args = parser.parse_args()
     n_texts, repeats = (200, 1) if args.quick else (args.texts, args.repeats)
     torch.set_num_threads(args.threads)
@@ -119,15 +122,17 @@ def main() -> None:
         counted += sum(p.numel() for p in model.final_layer_norm.parameters())
     flops_per_pass = 2 * counted * real_tokens
 
-    print(f"pythia-70m config, random weights, fp32 CPU, {args.threads} thread(s), {args.clock} clock; {n_texts} texts, "
-          f"{real_tokens} real tokens (length min/median/max {lengths.min()}/{int(np.median(lengths))}/{lengths.max()})")
+    print(f"pythia-70m config, random weights, fp32 CPU, {args.threads} thread(s), {args.clock} clock; "
+          f"{n_texts} texts, {real_tokens} real tokens "
+          f"(length min/median/max {lengths.min()}/{int(np.median(lengths))}/{lengths.max()})")
     print(f"layers {layers}: ours runs {blocks_run} of {extractor.num_layers} blocks; naive runs all with "
           f"output_hidden_states. FLOPs counted = 2 × {counted / 1e6:.2f}M block params × real tokens")
     n_static = min(n_texts, 8 * args.static_batches)
     static_tokens = int(lengths[:n_static].sum())
     max_tokens = args.max_tokens or DEFAULT_MAX_TOKENS["cpu"]
     print(f"ours: batch_size ≤ {args.batch_size}, max_tokens {max_tokens}; naive: batches of 8, unsorted, padded "
-          f"to max_length {args.max_length} (timed on the first {n_static} texts) or to each batch's longest (all texts)")
+          f"to max_length {args.max_length} (timed on the first {n_static} texts) "
+          "or to each batch's longest (all texts)")
     print(f"{'run':>4} {'matmul GFLOP/s':>15} {'ours tok/s':>11} {'ours GFLOP/s':>13} {'% of matmul':>12} "
           f"{'naive-max tok/s':>16} {'ratio':>6} {'naive-longest tok/s':>20} {'ratio':>6}")
     rows = []

@@ -77,7 +77,7 @@ class ExtractionConfig(Section):
 class ProbeConfig(Section):
     key = "probes"
 
-    Cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)  # noqa: N815 - the config's key
+    Cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
     """Inverse L2 strengths tried; each probe picks one by CV on its own training labels."""
     cv_folds: int = 5
     """Folds of that cross-validation."""
@@ -101,7 +101,7 @@ class WeakSupervisorConfig(Section):
     """bag_of_words, or probe (a probe on a model's activations)."""
     n_words: int = 3
     """bag_of_words: cue words used."""
-    C: float = 1.0  # noqa: N815 - the config's key
+    C: float = 1.0
     """bag_of_words: inverse L2 strength."""
     model: str | None = None
     """probe: the model (a key of `models`) whose activations it uses."""

@@ -76,9 +76,9 @@ def log(rule: str, *wildcards: str) -> str:
     return "/".join([LOGS, rule, *wildcards]) + ".log"
 
 
-def benchmark(rule: str, *wildcards: str) -> str:
-    """Snakemake's per-job record of wall time and memory."""
-    return "/".join([RESULTS, "benchmarks", rule, *wildcards]) + ".tsv"
+def job_stats(rule: str, *wildcards: str) -> str:
+    """Snakemake's per-job record of wall time and memory (its `benchmark:` files)."""
+    return "/".join([RESULTS, "job_stats", rule, *wildcards]) + ".tsv"
 
 
 def synthetic_dir() -> str:

@@ -6,7 +6,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # the loopback hub's OLMo-named repo (built by the olmo_root fixture)
 OLMO = "allenai/OLMo-tiny-hf"
-OLMO_REVISIONS = ["step0-tokens0B", "step1000-tokens4B", "step2000-tokens8B", "step3000-tokens13B", "step4000-tokens17B"]
+OLMO_REVISIONS = [
+    "step0-tokens0B", "step1000-tokens4B", "step2000-tokens8B", "step3000-tokens13B", "step4000-tokens17B"
+]
 OLMO_DUPLICATE = "step5000-tokens21B"  # serves step4000's weights, as some real branches do
 
 

@@ -8,9 +8,8 @@ import pytest
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.tiny.pretrain import ModelSpec, build_model, save_checkpoint
 from pipeline.tiny.tokenizer import train_word_tokenizer
-from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
+from tests import OLMO_DUPLICATE, OLMO_REVISIONS
 from tests.workflow_runs.helpers import small_config, snakemake, write_config
-
 
 
 @pytest.fixture(scope="session")
@@ -47,9 +46,8 @@ def checkpoint_root(tmp_path_factory, word_tokenizer) -> Path:
 def olmo_root(small_run, tmp_path_factory) -> Path:
     """Tiny random OlmoForCausalLM checkpoints under OLMo branch names, on the small run's
     tokenizer; the last branch duplicates the one before it."""
-    from transformers import OlmoConfig, OlmoForCausalLM, PreTrainedTokenizerFast
-
     import torch
+    from transformers import OlmoConfig, OlmoForCausalLM, PreTrainedTokenizerFast
 
     tokenizer = PreTrainedTokenizerFast.from_pretrained(small_run / "results" / "tiny" / "tokenizer")
     root = tmp_path_factory.mktemp("olmo")
@@ -68,5 +66,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that run the workflow (in tests/workflow_runs/, or through the small run) are marked
     `workflow`, so that `make test-fast` (-m "not workflow") skips them."""
     for item in items:
-        if "workflow_runs" in Path(item.path).relative_to(Path(__file__).parent).parts or "small_run" in item.fixturenames:
+        folders = Path(item.path).relative_to(Path(__file__).parent).parts
+        if "workflow_runs" in folders or "small_run" in item.fixturenames:
             item.add_marker(pytest.mark.workflow)

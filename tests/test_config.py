@@ -1,15 +1,18 @@
 import copy
+import re
+import dataclasses
 
 import pytest
 import yaml
-from tests import REPO_ROOT, load_config
 
 from pipeline.checkpoints.schedule import model_revisions
-from pipeline.config import ConfigError
+from pipeline.config import SECTIONS, ConfigError, ProbeConfig
 from pipeline.preflight import check_config
+from tests import REPO_ROOT, load_config
 
 DEFAULT = load_config("config")
 PYTHIA = load_config("pythia")
+OLMO = load_config("olmo")
 
 
 def test_default_config_revisions():
@@ -28,7 +31,7 @@ def test_pythia_config_selects_log_spaced_revisions():
 def test_tiny_models_need_model_and_train_sections():
     config = copy.deepcopy(DEFAULT)
     del config["tiny"]["train"]
-    with pytest.raises(ConfigError, match="tiny.model and tiny.train"):
+    with pytest.raises(ConfigError, match=r"tiny\.model and tiny\.train"):
         check_config(config)
 
 
@@ -42,7 +45,6 @@ def test_weak_probe_layer_must_be_extracted():
         check_config(config)
 
 
-OLMO = load_config("olmo")
 OLMO2_BRANCHES = [
     ("main", "f" * 40, 0, 0),
     ("stage1-step0-tokens0B", "a" * 40, 0, 0),
@@ -87,7 +89,8 @@ def test_manifest_schedule_errors_name_the_fix(olmo2_manifest):
         check_config(olmo2_manifest)
     olmo2_manifest["models"]["olmo2-1b"]["repo"] = "allenai/OLMo-2-1124-7B"
     with pytest.raises(ConfigError, match=r"resources/revisions/allenai/OLMo-2-1124-7B.tsv does not exist; write it "
-                                          r"\(needs the hub\) with: python -m pipeline.checkpoints.manifests allenai/OLMo-2-1124-7B"):
+                                          r"\(needs the hub\) with: "
+                                          r"python -m pipeline.checkpoints.manifests allenai/OLMo-2-1124-7B"):
         check_config(olmo2_manifest)
 
 
@@ -95,3 +98,49 @@ def test_pythia_config_is_the_whole_suite():
     repos = {spec["repo"] for spec in PYTHIA["models"].values()}
     sizes = ["14m", "31m", "70m", "160m", "410m", "1b", "1.4b", "2.8b", "6.9b", "12b"]
     assert repos == {f"EleutherAI/pythia-{s}" for s in sizes} | {f"EleutherAI/pythia-{s}-deduped" for s in sizes[2:]}
+
+
+SCHEMA = yaml.safe_load((REPO_ROOT / "config" / "schemas" / "config.schema.yaml").read_text())
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.key)
+def test_typed_sections_have_the_schema_defaults(section):
+    """Every key of a typed section is in the schema, and both give it the same default."""
+    properties = SCHEMA["properties"][section.key]["properties"]
+    assert {f.name for f in dataclasses.fields(section)} == set(properties)
+    built = section.from_mapping({k: v["default"] for k, v in properties.items() if "default" in v}
+                                 | {f.name: "x" for f in dataclasses.fields(section)
+                                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING})
+    for f in dataclasses.fields(section):
+        if "default" in properties[f.name]:
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            assert getattr(built, f.name) == default == (
+                tuple(properties[f.name]["default"]) if isinstance(default, tuple) else properties[f.name]["default"]
+            ), f.name
+
+
+def test_a_section_names_an_unknown_key_and_the_allowed_ones():
+    with pytest.raises(ConfigError, match=r"probes: unknown key 'cs'; allowed: \['Cs', 'cv_folds', 'seed'\]"):
+        ProbeConfig.from_mapping({"cs": [1.0]})
+
+
+def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for name, spec in schema.get("properties", {}).items():
+        keys.append(prefix + name)
+        keys += _schema_keys(spec, f"{prefix}{name}.")
+    return keys
+
+
+def test_configuration_docs_name_every_schema_key():
+    docs = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    code_spans = " ".join(re.findall(r"`([^`]*)`", docs))
+    missing = [key for key in _schema_keys(SCHEMA) if not re.search(rf"\b{key.split('.')[-1]}\b", code_spans)]
+    assert not missing
+
+
+def test_suite_configs_run_on_schema_defaults():
+    """The shipped configs leave out the sections every suite shares; the schema fills them."""
+    for config in (DEFAULT, PYTHIA, OLMO):
+        assert ProbeConfig.from_mapping(config["probes"]) == ProbeConfig()
+        assert len(config["job_resources"]) == 4

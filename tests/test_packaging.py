@@ -4,6 +4,7 @@ import re
 import tomllib
 
 import yaml
+
 from tests import REPO_ROOT
 
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name

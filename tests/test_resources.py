@@ -2,12 +2,11 @@ import copy
 import json
 
 import pytest
-import yaml
-from tests import REPO_ROOT, load_config
 
 from pipeline.config import ConfigError
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources, size_from_name
+from tests import load_config
 
 PYTHIA = load_config("pythia")
 

@@ -87,7 +87,9 @@ def _check_consistent(table_values: np.ndarray, recomputed: np.ndarray, key: tup
         raise ValueError(f"{key}: the predictions do not reproduce the metrics table; are they of the same run?")
 
 
-def seed_curves(table: pd.DataFrame, metrics: Sequence[str], seed_groups: Mapping[str, Sequence[str]]) -> Iterator[Curve]:
+def seed_curves(
+    table: pd.DataFrame, metrics: Sequence[str], seed_groups: Mapping[str, Sequence[str]]
+) -> Iterator[Curve]:
     """Curves of `metrics` per (group, task, layer): the mean over the group's seed models at the
     steps every seed has, resampled over seeds."""
     for name, models in seed_groups.items():

@@ -1,30 +1,9 @@
 """Does the weak-to-strong gain track how linearly the model represents the task?
 
-Quality of the linear representation, per revision (model, task, layer):
-
-- `gold_acc`: test accuracy of the gold probe (the main measure; in the metrics table).
-- `gold_dprime`: Fisher-style separability of the gold probe's test logits between classes,
-      d′ = (m1 − m0) / sqrt((v1 + v0) / 2),  logit = ln(p / (1 − p)) = the probe's score w·x + b,
-  with m, v the class means and variances. Chosen beside accuracy because accuracy (and AUROC)
-  saturate and move in steps of 1/n_test, while d′ keeps growing as the classes separate along
-  the probe's direction; and it is invariant to the scale of the logits, which the per-revision
-  L2 strength C changes.
-
-Association with the gain: Spearman ρ across revisions,
-- CI: percentile bootstrap over revisions (pairs drawn with replacement);
-- p: two-sided permutation test (gain permuted across revisions), p = (1 + #{|ρ*| ≥ |ρ|}) / (1 + n_perm);
-- pooled over models: values are ranked within each model, the ranks divided by (n_model + 1) and
-  centred within model, then stacked, and ρ is the Pearson correlation of the stacked ranks (every
-  revision weighs the same); resampling and permutations stay within model. Differences in level
-  between models therefore cannot make a correlation.
-Caveat: revisions of one trajectory are not exchangeable. Both measures trend with training, so ρ
-also measures a shared trend, and the permutation p tests "no association", not "more than both
-merely improving with training". The lag of the two transitions is the sharper comparison.
-
-Lag: the transitions of quality and of gain are located with `pipeline.analysis.transition`; lag = x(gain) −
-x(quality) in decades of step + 1 (positive: the gain's transition comes later), for the sigmoid
-midpoints and for the breakpoints, with a paired bootstrap over test examples (the same resampled
-examples for both curves, so their shared noise cancels in the difference).
+Quality per revision: `gold_acc` (the gold probe's test accuracy) and `gold_dprime` (the class
+separation d′ of its test logits). Association: Spearman ρ across revisions with a bootstrap CI and
+a permutation p, per model and pooled within model. Lag: x(gain) − x(quality) of the two
+transitions with a paired bootstrap over test examples. Definitions and caveats: docs/methods.md.
 """
 
 from __future__ import annotations
@@ -267,9 +246,10 @@ def lag_table(
         gain_curves = sampler.curves(gain, weights)
         tokens = tokens_of(group)
         for quality in qualities:
-            quality_curves = (
-                dprime_curves(sampler.probs["gold"], sampler.label, weights) if quality == "gold_dprime" else sampler.curves(quality, weights)
-            )
+            if quality == "gold_dprime":
+                quality_curves = dprime_curves(sampler.probs["gold"], sampler.label, weights)
+            else:
+                quality_curves = sampler.curves(quality, weights)
             min_effect = (quality_min_effect or {}).get(quality, config.min_effect)
             lag = transition_lag(
                 group["step"].to_numpy(), quality_curves[0], gain_curves[0], quality_curves[1:], gain_curves[1:],

@@ -19,8 +19,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline.checkpoints.hub import RemoteFile, branch_commits, list_files, matches, resolve_commit, weight_patterns
-from pipeline.io import file_sha256, write_table
 from pipeline.checkpoints.revisions import Revision
+from pipeline.io import file_sha256, write_table
 
 COLUMNS = ["model", "revision", "step", "commit", "weights", "n_files", "size_bytes", "duplicate_of"]
 
@@ -87,7 +87,8 @@ def duplicate_revisions(table: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def write_integrity_table(rows_by_model: Mapping[str, Sequence[dict]], out: str) -> pd.DataFrame:
-    table = pd.DataFrame([{"model": m, **row} for m, rows in rows_by_model.items() for row in rows], columns=COLUMNS[:-1])
+    rows = [{"model": m, **row} for m, model_rows in rows_by_model.items() for row in model_rows]
+    table = pd.DataFrame(rows, columns=COLUMNS[:-1])
     table = mark_duplicates(table)[COLUMNS]
     write_table(table, out)
     return table

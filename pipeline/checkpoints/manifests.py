@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.checkpoints.hub import branch_commits
-from pipeline.io import atomic_path
 from pipeline.checkpoints.revisions import Revision, parse_branches
+from pipeline.io import atomic_path
 
 MANIFEST_DIR = "resources/revisions"
 COLUMNS = ["revision", "commit", "step", "tokens"]
@@ -53,7 +53,8 @@ def read_manifest(path: str | Path, tokens_per_step: int | None = None) -> tuple
     if not path.is_file():
         repo = path.relative_to(MANIFEST_DIR).with_suffix("") if path.is_relative_to(MANIFEST_DIR) else "<repo>"
         raise FileNotFoundError(
-            f"revision manifest {path} does not exist; write it (needs the hub) with: python -m pipeline.checkpoints.manifests {repo}"
+            f"revision manifest {path} does not exist; write it (needs the hub) with: "
+            f"python -m pipeline.checkpoints.manifests {repo}"
         )
     table = pd.read_csv(path, sep="\t", dtype={"revision": str, "commit": str}).astype({"tokens": "Int64"})
     missing = [c for c in COLUMNS if c not in table.columns]

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.checkpoints.hub import RemoteFile, checkpoint_files, list_files, resolve_commit
+from pipeline.checkpoints.retries import with_retries
 from pipeline.config import HubConfig
 from pipeline.io import file_sha256
-from pipeline.checkpoints.retries import with_retries
 
 log = logging.getLogger(__name__)
 

@@ -1,23 +1,17 @@
-"""Pooled hidden states of a causal LM: the extraction engine.
+"""Pooled hidden states of a language model: the extraction engine.
 
-Layer indices follow `output_hidden_states`: 0 is the embedding output, L the last block's
-output after the final norm (negative indices count from the end). Pooling is the last non-pad
-token (default; what a causal model has read the whole text at) or the mean over non-pad tokens.
-
-Speed: texts are sorted by length (longest first) and packed into batches under a token budget
-(rows × longest row), padded only to their own longest text; layer i < L is read at the input
-of block i by a forward pre-hook, and the forward stops before the first block that no requested
-layer needs, so only the blocks needed run. Only pooled rows are kept: memory is one batch plus
-the (n, dim) outputs.
+Contract: layer indices follow `output_hidden_states` (0 = the embedding output, L = the last
+block's output after the final norm, negative from the end); pooling is the last non-pad token or
+the mean over non-pad tokens; results do not depend on batching or padding side (tested). How it is
+fast (length-sorted token-budget batches, early stop after the deepest layer): docs/performance.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm import tqdm
 from transformers import AutoModel, AutoTokenizer

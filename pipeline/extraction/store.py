@@ -60,7 +60,7 @@ def load_activations(path: str | Path, task: str) -> tuple[dict[int, np.ndarray]
     with safe_open(str(path), framework="numpy") as f:
         metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
         prefix = f"{task}/layer"
-        layers = {int(k[len(prefix) :]): f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}
+        layers = {int(k[len(prefix) :]): f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}  # noqa: SIM118
     if not layers:
         raise KeyError(f"{path} holds no activations for task {task!r}")
     return layers, metadata

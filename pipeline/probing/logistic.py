@@ -1,22 +1,10 @@
 """Logistic probes on soft labels, with L2 strength chosen on the probe's own training labels.
 
-The objective is scikit-learn's `LogisticRegression` objective with soft targets p ∈ [0, 1]:
-    Σ_i CE(p_i, σ(x_i·β + b)) + ‖β‖² / (2C)      (intercept not penalized).
-On 0/1 labels it is exactly scikit-learn's problem. Model selection (C) uses k-fold
-cross-validation scored by the same cross-entropy on held-out folds of the training labels,
-so a weak-to-strong probe never sees a gold label, not even for selection.
-
-`fit_probes` fits every probe of a (model, revision) — all layers × label sets — and, per
-layer, solves all (label set × C × fold) problems plus the full-data fits in one batch: they
-share the feature matrix, so each L-BFGS iteration is two matrix–matrix products instead of
-one matrix–vector product per problem. The solver works in the principal axes of the
-features, where the Hessian at the start is diagonal, and uses that diagonal as L-BFGS's
-initial inverse Hessian: ill-conditioned (anisotropic) activations then converge in tens of
-iterations instead of hundreds. Products with the features run in float32 (half the memory
-traffic; probe accuracy is unaffected), everything else in float64.
-
-numpy only: a probes job starts without importing torch (≈1 s), and on CPU numpy's float32
-products with these shapes measured as fast as torch's batched ones.
+Contract: the objective is scikit-learn's `LogisticRegression` objective with soft targets
+p ∈ [0, 1] (exactly its problem on 0/1 labels); C is chosen by k-fold cross-validation on the
+probe's own training labels, so a weak-to-strong probe never sees a gold label. `fit_probes` solves
+every (layer × label set × C × fold) problem of a revision in batched, preconditioned L-BFGS
+(docs/performance.md). numpy only: a probes job never imports torch.
 """
 
 from __future__ import annotations

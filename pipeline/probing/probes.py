@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import MetricsConfig, ProbeConfig
-from pipeline.io import write_table
-from pipeline.probing.metrics import accuracy, auroc, pgr
-from pipeline.probing.logistic import fit_probes
 from pipeline.extraction.store import load_task_features
+from pipeline.io import write_table
+from pipeline.probing.logistic import fit_probes
+from pipeline.probing.metrics import accuracy, auroc, pgr
 
 
 def evaluate_layers(

@@ -17,9 +17,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.config import ProbeConfig, WeakSupervisorConfig
+from pipeline.extraction.store import load_task_features, resolve_layers
 from pipeline.io import write_table
 from pipeline.probing.logistic import LogisticProbe
-from pipeline.extraction.store import load_task_features, resolve_layers
 
 
 def _words(texts: Sequence[str]) -> list[list[str]]:
@@ -84,7 +84,12 @@ def weak_labels(
 
 
 def write_weak_labels(
-    task: str, task_path: str, spec: WeakSupervisorConfig, probes: ProbeConfig, out: str, activations_path: str | None = None
+    task: str,
+    task_path: str,
+    spec: WeakSupervisorConfig,
+    probes: ProbeConfig,
+    out: str,
+    activations_path: str | None = None,
 ) -> None:
     table = pd.read_parquet(task_path)
     features = None

@@ -78,7 +78,7 @@ def saturation(table: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 4.5))
     palette = sns.color_palette(n_colors=table["alpha"].nunique())
     sns.lineplot(data=table, x="step", y="err_w2s", hue="alpha", palette=palette, errorbar="sd", ax=ax)
-    for color, (alpha, group) in zip(palette, table.groupby("alpha")):
+    for color, (_, group) in zip(palette, table.groupby("alpha")):
         ax.axhline(group["err_weak"].mean(), color=color, ls="--", lw=1)
     ceiling = table.groupby("step")["err_ceiling"].mean()
     ax.plot(ceiling.index, ceiling.to_numpy(), color="0.5", label="gold ceiling")

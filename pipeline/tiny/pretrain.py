@@ -17,8 +17,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer, GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
 
-from pipeline.io import write_table
 from pipeline.checkpoints.revisions import step_revision
+from pipeline.io import write_table
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.probing.metrics import accuracy, pgr
-from pipeline.checkpoints.revisions import pythia_steps
 from pipeline.analysis.curves import analyze_curves, example_curves, exclusion_mask, seed_curves
 from pipeline.analysis.transition import (
     DetectionConfig,
@@ -17,7 +15,9 @@ from pipeline.analysis.transition import (
     seed_bootstrap,
 )
 from pipeline.analysis.transition.fits import WIDTH_FACTOR, ruptures_breakpoint
+from pipeline.checkpoints.revisions import pythia_steps
 from pipeline.probing.logistic import sigmoid
+from pipeline.probing.metrics import accuracy, pgr
 
 STEPS = np.array(pythia_steps())
 X = np.log10(STEPS + 1)

@@ -7,15 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pandas as pd
-import pytest
+
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
 from tests.fakes.hub_server import commit_of, folder_files, serve
 
@@ -100,7 +98,7 @@ def test_temporary_download_survives_faults_and_is_deleted_on_release(checkpoint
 def test_missing_revision_fails_before_any_download_naming_the_nearest(checkpoint_root, tmp_path):
     files = folder_files(checkpoint_root / "step0")
     message = "revision 'step3' is not in the schedule (4 revisions); nearest: step2, step4, step0"
-    with serve({PYTHIA: {name: files for name in ("step0", "step2", "step4", "step8")}}) as (url, hub):
+    with serve({PYTHIA: dict.fromkeys(("step0", "step2", "step4", "step8"), files)}) as (url, hub):
         result = _fetch(url, ["step3"], f"download_dir={str(tmp_path)!r}")
         assert result.returncode != 0 and message in result.stderr
         preflight = _python(url, f"""
@@ -130,9 +128,10 @@ def test_bin_weights_are_used_only_where_a_revision_has_no_safetensors(checkpoin
     state = load_file(str(checkpoint_root / "step0" / "model.safetensors"))
     bin_path = tmp_path / "pytorch_model.bin"
     torch.save(state, bin_path)
-    bin_only = {**{k: v for k, v in files.items() if k != "model.safetensors"}, "pytorch_model.bin": bin_path.read_bytes()}
+    no_safetensors = {k: v for k, v in files.items() if k != "model.safetensors"}
+    bin_only = {**no_safetensors, "pytorch_model.bin": bin_path.read_bytes()}
     both = {**files, "pytorch_model.bin": bin_path.read_bytes()}
-    with serve({PYTHIA: {"step0": both, "step1": bin_only}}) as (url, hub):
+    with serve({PYTHIA: {"step0": both, "step1": bin_only}}) as (url, _):
         result = _fetch(url, ["step0", "step1"], f"download_dir={str(tmp_path / 'downloads')!r}")
     assert result.returncode == 0, result.stderr[-3000:]
     step0, step1 = _results(result.stdout)
@@ -144,7 +143,8 @@ def test_manifest_command_lists_checkpoint_branches_with_commits(olmo_root, tmp_
     branches = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
     branches["main"] = branches[OLMO_DUPLICATE]
     with serve({OLMO: branches}) as (url, hub):
-        result = _python(url, f"from pipeline.checkpoints.manifests import main; main([{OLMO!r}, '--root', {str(tmp_path)!r}])")
+        code = f"from pipeline.checkpoints.manifests import main; main([{OLMO!r}, '--root', {str(tmp_path)!r}])"
+        result = _python(url, code)
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(tmp_path / f"{OLMO}.tsv", sep="\t")
     assert table["revision"].tolist() == [*OLMO_REVISIONS, OLMO_DUPLICATE]  # main skipped, training order

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from pipeline.checkpoints.revisions import (
@@ -17,7 +19,7 @@ def test_pythia_schedule_is_exact():
     assert names[:12] == ["step0", "step1", "step2", "step4", "step8", "step16", "step32", "step64",
                           "step128", "step256", "step512", "step1000"]
     assert names[-1] == "step143000"
-    assert all(b.step - a.step == 1000 for a, b in zip(revs[11:], revs[12:]))
+    assert all(b.step - a.step == 1000 for a, b in itertools.pairwise(revs[11:]))
     assert revs[-1].tokens == 143000 * 2_097_152 == 143000 * PYTHIA_TOKENS_PER_STEP
 
 

@@ -58,7 +58,7 @@ def test_token_budget_batches_cover_every_row_once_within_the_budget():
 def test_dtype_and_device_policy():
     assert resolve_dtype("auto", "cpu") == "float32" and resolve_dtype("auto", "cuda") == "bfloat16"
     assert resolve_dtype("bfloat16", "cpu") == "bfloat16"
-    with pytest.raises(ValueError, match="float16.*early Pythia.*NaN"):
+    with pytest.raises(ValueError, match=r"float16.*early Pythia.*NaN"):
         resolve_dtype("float16", "cuda")
     with pytest.raises(ValueError, match="'float64' is not allowed"):
         resolve_dtype("float64", "cpu")
@@ -89,8 +89,10 @@ def test_activation_of_a_text_does_not_depend_on_its_batch(checkpoint_root, smal
 
 def test_left_and_right_padding_agree(checkpoint_root, small_documents):
     texts = small_documents["text"].tolist()[:30]
-    right = Extractor(checkpoint_root / "step0", device="cpu", padding_side="right").extract(texts, [1, 2], progress=False)
-    left = Extractor(checkpoint_root / "step0", device="cpu", padding_side="left").extract(texts, [1, 2], progress=False)
+    right, left = (
+        Extractor(checkpoint_root / "step0", device="cpu", padding_side=side).extract(texts, [1, 2], progress=False)
+        for side in ("right", "left")
+    )
     for layer in (1, 2):
         np.testing.assert_allclose(left[layer], right[layer], atol=1e-4)
 
@@ -115,7 +117,9 @@ def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_docume
     extractor = Extractor(None, device="cpu", model=model, tokenizer=word_tokenizer)
     texts = small_documents["text"].tolist()[:12]
     ran = []
-    hooks = [block.register_forward_hook(lambda m, a, o, i=i: ran.append(i)) for i, block in enumerate(extractor.blocks)]
+    hooks = [
+        block.register_forward_hook(lambda m, a, o, i=i: ran.append(i)) for i, block in enumerate(extractor.blocks)
+    ]
     ours = extractor.extract(texts, layers, pooling="last", batch_size=64, progress=False)
     for hook in hooks:
         hook.remove()

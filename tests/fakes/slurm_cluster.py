@@ -3,6 +3,7 @@ started by hand (no systemd), configured in a temporary folder, stopped by PID."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -140,7 +141,5 @@ def slurm_cluster(folder: Path) -> Iterator[dict[str, str]]:
     finally:
         conf.unlink(missing_ok=True)
         for pid in reversed(pids):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass

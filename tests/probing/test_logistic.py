@@ -5,8 +5,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from pipeline.config import ProbeConfig
-from pipeline.probing.probes import evaluate_layers
 from pipeline.probing.logistic import LogisticProbe, fit_logistic_batch, fit_probes, fold_masks
+from pipeline.probing.probes import evaluate_layers
 
 
 def _data(n=600, d=20, seed=0):

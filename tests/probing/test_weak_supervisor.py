@@ -4,8 +4,8 @@ import pytest
 
 from pipeline.config import ProbeConfig, WeakSupervisorConfig
 from pipeline.probing.metrics import accuracy
-from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.probing.weak_supervisor import BagOfWordsSupervisor, weak_labels
+from pipeline.tiny.corpus import CorpusSpec, generate_documents
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ def outputs(root) -> dict[str, str]:
 def test_run_synthetic_writes_every_output(tmp_path):
     params = {**small(d=40, n_train=200, n_test=200, steps=20, seeds=2).__dict__}
     run_synthetic(params, outputs(tmp_path))
-    assert EXPERIMENTS == tuple(NAMES)
+    assert tuple(NAMES) == EXPERIMENTS
     for name in NAMES:
         assert (tmp_path / f"{name}.csv").stat().st_size > 0
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 0

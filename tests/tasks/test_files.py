@@ -89,7 +89,7 @@ def test_bad_file_input_is_named(tmp_path, frame, extra, message):
 def test_bad_file_specs_are_named_before_reading(tmp_path):
     with pytest.raises(TaskDataError, match=r"cannot tell the format of file '.*d\.txt'.*set format"):
         task_input_files("t", file_spec(tmp_path / "d.txt"))
-    with pytest.raises(TaskDataError, match="pairwise .* excludes text_column"):
+    with pytest.raises(TaskDataError, match=r"pairwise .* excludes text_column"):
         task_input_files("t", file_spec(tmp_path / "d.csv", pairwise={"chosen": "a", "rejected": "b"}, text_column="x"))
     with pytest.raises(TaskDataError, match=r"file .*missing\.csv does not exist"):
         load_task("t", file_spec(tmp_path / "missing.csv"), {})

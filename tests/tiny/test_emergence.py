@@ -10,8 +10,8 @@ import torch
 
 from pipeline.config import ProbeConfig
 from pipeline.extraction.engine import Extractor
-from pipeline.probing.probes import evaluate_layers
 from pipeline.probing.logistic import LogisticProbe
+from pipeline.probing.probes import evaluate_layers
 from pipeline.tasks.splits import make_splits
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from pipeline.tiny.pretrain import ModelSpec, TrainSpec, pretrain

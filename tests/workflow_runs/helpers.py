@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+
 from tests import REPO_ROOT
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO_ROOT / "workflow" / "Snakefile")]

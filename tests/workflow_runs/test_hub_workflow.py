@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.checkpoints.test_hub import PYTHIA
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
+from tests.checkpoints.test_hub import PYTHIA
 from tests.fakes.hub_server import folder_files, serve
 from tests.workflow_runs.helpers import SNAKEMAKE, small_config, write_config
 
@@ -30,10 +31,8 @@ class DiskWatch:
             size = 0
             for root, _, names in os.walk(self.folder):
                 for name in names:
-                    try:
+                    with contextlib.suppress(FileNotFoundError):  # deleted while we walk
                         size += os.stat(os.path.join(root, name)).st_size
-                    except FileNotFoundError:
-                        pass
             self.peak = max(self.peak, size)
 
     def __enter__(self) -> DiskWatch:

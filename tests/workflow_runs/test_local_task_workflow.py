@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from tests.tasks.helpers import write_hub_repo
 from tests.workflow_runs.helpers import small_config, snakemake, write_config
 from tests.workflow_runs.test_workflow import planned_jobs
-
-from pipeline.tiny.corpus import CorpusSpec, generate_documents
 
 SIZES = {"A": 200, "B": 400, "test": 400}
 
@@ -90,7 +90,8 @@ def test_hub_task_table_is_built_from_a_local_copy_of_the_repo(tmp_path, monkeyp
     ("task", "expected"),
     [
         ({"source": "hub", "name": "squad"},
-         "'squad' is not one of ['amazon_polarity', 'anthropic_hh', 'boolq', 'cosmos_qa', 'hellaswag', 'imdb', 'sciq', 'sst2']"),
+         "'squad' is not one of ['amazon_polarity', 'anthropic_hh', 'boolq', 'cosmos_qa', 'hellaswag', 'imdb', "
+         "'sciq', 'sst2']"),
         ({"source": "file", "path": "data/x.csv", "pairwise": {"chosen": "a", "rejected": "b"}, "text_column": "t"},
          "pairwise (chosen/rejected columns) excludes text_column"),
     ],

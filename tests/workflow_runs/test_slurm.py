@@ -7,6 +7,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+
 from tests import REPO_ROOT
 from tests.fakes.slurm_cluster import slurm_cluster, unavailable_reason
 from tests.workflow_runs.helpers import SNAKEMAKE, job_counts, small_config, write_config

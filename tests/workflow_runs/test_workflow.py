@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from safetensors import safe_open
+
 from tests.workflow_runs.helpers import SNAKEMAKE, job_counts, small_config, snakemake, write_config
 
 
@@ -180,7 +181,7 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     for reference in (small_run / "results" / "activations" / "tiny-s0").glob("*.safetensors"):
         with safe_open(str(reference), "numpy") as want, safe_open(str(activations / reference.name), "numpy") as got:
             assert sorted(got.keys()) == sorted(want.keys())
-            for key in want.keys():
+            for key in want.keys():  # noqa: SIM118 - safe_open is not iterable
                 np.testing.assert_array_equal(got.get_tensor(key), want.get_tensor(key), err_msg=reference.name)
 
 

@@ -5,19 +5,21 @@ rule analysis:
         predictions=per_revision(paths.probe_predictions),
     output:
         transitions=report(paths.analysis_table("transitions"), caption="../report/transitions.rst", category="Tables"),
-        correlations=report(paths.analysis_table("correlations"), caption="../report/correlations.rst", category="Tables"),
+        correlations=report(
+            paths.analysis_table("correlations"), caption="../report/correlations.rst", category="Tables"
+        ),
         lags=paths.analysis_table("lags"),
         summary=report(paths.summary(), caption="../report/summary.rst", category="Summary"),
     log:
         paths.log("analysis"),
     benchmark:
-        paths.benchmark("analysis"),
+        paths.job_stats("analysis")
+    conda:
+        "../../environment.yml"
     params:
         revisions=revision_pairs(),
         analysis=ANALYSIS,
         min_margin=METRICS.pgr_min_margin,
-    conda:
-        "../../environment.yml"
     script:
         "../scripts/analysis.py"
 
@@ -31,11 +33,14 @@ rule figures:
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
         heatmap=report(paths.figure("gain_heatmap"), caption="../report/gain_heatmap.rst", category="Figures"),
         quality=report(paths.figure("quality_vs_gain"), caption="../report/quality_vs_gain.rst", category="Figures"),
-        svg=[paths.figure(name, "svg") for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain")],
+        svg=[
+            paths.figure(name, "svg")
+            for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain")
+        ],
     log:
         paths.log("figures"),
     benchmark:
-        paths.benchmark("figures"),
+        paths.job_stats("figures")
     conda:
         "../../environment.yml"
     script:

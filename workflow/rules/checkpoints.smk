@@ -11,10 +11,10 @@ rule integrity:
     log:
         paths.log("integrity"),
     benchmark:
-        paths.benchmark("integrity"),
-    params:
-        models=config["models"],
+        paths.job_stats("integrity")
     conda:
         "../../environment.yml"
+    params:
+        models=config["models"],
     script:
         "../scripts/integrity.py"

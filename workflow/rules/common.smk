@@ -9,7 +9,6 @@ from pipeline.preflight import check_config
 from pipeline.resources import job_resources
 from snakemake.utils import validate
 
-
 validate(config, schema="../../config/schemas/config.schema.yaml")
 check_config(config)
 

@@ -9,19 +9,19 @@ rule extract:
     log:
         paths.log("extract", "{model}", "{revision}"),
     benchmark:
-        paths.benchmark("extract", "{model}", "{revision}"),
+        paths.job_stats("extract", "{model}", "{revision}")
+    wildcard_constraints:
+        model=model_pattern(PER_REVISION_MODELS),
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        **rule_resources("extract"),
     params:
         model=lambda wc: wc.model,
         revisions=lambda wc: [wc.revision],
         tasks=TASKS,
         extraction=EXTRACTION,
-    wildcard_constraints:
-        model=model_pattern(PER_REVISION_MODELS),
-    threads: 1
-    resources:
-        **rule_resources("extract"),
-    conda:
-        "../../environment.yml"
     script:
         "../scripts/extract.py"
 
@@ -39,16 +39,16 @@ for one_job_model in ONE_JOB_MODELS:
         log:
             paths.log("extract", one_job_model, "all"),
         benchmark:
-            paths.benchmark("extract", one_job_model, "all")
+            paths.job_stats("extract", one_job_model, "all")
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            **rule_resources("extract", one_job_model),
         params:
             model=one_job_model,
             revisions=[r.name for r in REVISIONS[one_job_model]],
             tasks=TASKS,
             extraction=EXTRACTION,
-        threads: 1
-        resources:
-            **rule_resources("extract", one_job_model),
-        conda:
-            "../../environment.yml"
         script:
             "../scripts/extract.py"

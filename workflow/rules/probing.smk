@@ -6,12 +6,12 @@ rule weak_supervisor:
     log:
         paths.log("weak_supervisor", "{task}"),
     benchmark:
-        paths.benchmark("weak_supervisor", "{task}"),
+        paths.job_stats("weak_supervisor", "{task}")
+    conda:
+        "../../environment.yml"
     params:
         spec=WEAK_SUPERVISOR,
         probes=PROBES,
-    conda:
-        "../../environment.yml"
     script:
         "../scripts/weak_supervisor.py"
 
@@ -27,20 +27,20 @@ rule probes:
     log:
         paths.log("probes", "{model}", "{revision}"),
     benchmark:
-        paths.benchmark("probes", "{model}", "{revision}"),
+        paths.job_stats("probes", "{model}", "{revision}")
+    wildcard_constraints:
+        model=model_pattern(PER_REVISION_MODELS),
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        **rule_resources("probes"),
     params:
         model=lambda wc: wc.model,
         revisions=lambda wc: [revision_info(wc.model, wc.revision)],
         tasks=TASKS,
         probes=PROBES,
         metrics=METRICS,
-    wildcard_constraints:
-        model=model_pattern(PER_REVISION_MODELS),
-    threads: 1
-    resources:
-        **rule_resources("probes"),
-    conda:
-        "../../environment.yml"
     script:
         "../scripts/probes.py"
 
@@ -60,18 +60,18 @@ for one_job_model in ONE_JOB_MODELS:
         log:
             paths.log("probes", one_job_model, "all"),
         benchmark:
-            paths.benchmark("probes", one_job_model, "all")
+            paths.job_stats("probes", one_job_model, "all")
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            **rule_resources("probes", one_job_model),
         params:
             model=one_job_model,
             revisions=REVISIONS[one_job_model],
             tasks=TASKS,
             probes=PROBES,
             metrics=METRICS,
-        threads: 1
-        resources:
-            **rule_resources("probes", one_job_model),
-        conda:
-            "../../environment.yml"
         script:
             "../scripts/probes.py"
 
@@ -84,7 +84,7 @@ rule metrics_table:
     log:
         paths.log("metrics_table"),
     benchmark:
-        paths.benchmark("metrics_table"),
+        paths.job_stats("metrics_table")
     conda:
         "../../environment.yml"
     script:

@@ -13,14 +13,14 @@ rule synthetic:
     log:
         paths.log("synthetic"),
     benchmark:
-        paths.benchmark("synthetic"),
-    params:
-        synthetic=config.get("synthetic"),
+        paths.job_stats("synthetic")
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=30,
-    conda:
-        "../../environment.yml"
+    params:
+        synthetic=config.get("synthetic"),
     script:
         "../scripts/synthetic.py"

@@ -6,10 +6,10 @@ rule task_table:
     log:
         paths.log("task_table", "{task}"),
     benchmark:
-        paths.benchmark("task_table", "{task}"),
-    params:
-        spec=lambda wc: config["tasks"][wc.task],
+        paths.job_stats("task_table", "{task}")
     conda:
         "../../environment.yml"
+    params:
+        spec=lambda wc: config["tasks"][wc.task],
     script:
         "../scripts/task_table.py"

@@ -5,11 +5,11 @@ rule corpus:
     log:
         paths.log("corpus"),
     benchmark:
-        paths.benchmark("corpus"),
-    params:
-        corpus=config.get("tiny", {}).get("corpus"),
+        paths.job_stats("corpus")
     conda:
         "../../environment.yml"
+    params:
+        corpus=config.get("tiny", {}).get("corpus"),
     script:
         "../scripts/corpus.py"
 
@@ -22,7 +22,7 @@ rule tokenizer:
     log:
         paths.log("tokenizer"),
     benchmark:
-        paths.benchmark("tokenizer"),
+        paths.job_stats("tokenizer")
     conda:
         "../../environment.yml"
     script:
@@ -39,16 +39,16 @@ rule pretrain:
     log:
         paths.log("pretrain", "{model}"),
     benchmark:
-        paths.benchmark("pretrain", "{model}"),
-    params:
-        seed=lambda wc: config["models"][wc.model]["seed"],
-        model=config.get("tiny", {}).get("model"),
-        train=config.get("tiny", {}).get("train"),
+        paths.job_stats("pretrain", "{model}")
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=lambda wildcards, attempt: 3000 * attempt,
         runtime=120,
-    conda:
-        "../../environment.yml"
+    params:
+        seed=lambda wc: config["models"][wc.model]["seed"],
+        model=config.get("tiny", {}).get("model"),
+        train=config.get("tiny", {}).get("train"),
     script:
         "../scripts/pretrain.py"

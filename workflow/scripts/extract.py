@@ -4,8 +4,8 @@ redirect_output(snakemake.log[0])
 
 import torch
 
-from pipeline.extraction import write_activations
 from pipeline.checkpoints import checkpoint_source
+from pipeline.extraction import write_activations
 
 torch.set_num_threads(snakemake.threads)
 model = snakemake.params.model

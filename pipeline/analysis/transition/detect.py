@@ -1,4 +1,14 @@
-"""Fit, bootstrap and judge one curve: the transition verdict."""
+"""Fit, bootstrap and judge one curve: the transition verdict.
+
+Decision rule (thresholds are `DetectionConfig` fields; docs/methods.md derives them):
+ΔBIC = min(BIC constant, BIC linear) − min(BIC sigmoid, BIC piecewise); effect = the chosen
+transition model's change over the observed range; location = its x0 or breakpoint.
+
+  "none"          ΔBIC ≤ −none_delta_bic  or  |effect| < min_effect
+  "transition"    ΔBIC ≥ min_delta_bic and |effect| ≥ min_effect and the location's CI spans
+                  ≤ max_ci_frac of the x range and (sigmoid) its 10–90 % width ≤ max_width_frac of it
+  "inconclusive"  otherwise (no CI; fewer than max(2·min_side, 6) points)
+"""
 
 from __future__ import annotations
 
@@ -12,6 +22,7 @@ from pipeline.analysis.transition.axis import Axis, make_axis
 from pipeline.analysis.transition.bootstrap import Resampler, bootstrap_locations, percentile_ci
 from pipeline.analysis.transition.config import DetectionConfig
 from pipeline.analysis.transition.fits import MODELS, WIDTH_FACTOR, ModelFit, fit_models, predict, ruptures_breakpoint
+
 
 @dataclass(frozen=True)
 class TransitionResult:
@@ -142,7 +153,7 @@ def _summarize(
 
 
 def _too_few(n: int, config: DetectionConfig) -> TransitionResult:
-    nan_fields = {name: math.nan for name in TransitionResult.__dataclass_fields__}
+    nan_fields = dict.fromkeys(TransitionResult.__dataclass_fields__, math.nan)
     return TransitionResult(**{
         **nan_fields, "verdict": "inconclusive", "reason": "too few points", "transition_model": "",
         "n_points": n, "n_boot_valid": 0, "axis": config.axis,
