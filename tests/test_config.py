@@ -1,6 +1,6 @@
 import copy
-import re
 import dataclasses
+import re
 
 import pytest
 import yaml
