@@ -90,7 +90,11 @@ class MetricsConfig(Section):
     key = "metrics"
 
     pgr_min_margin: float = 0.02
-    """PGR is reported missing where gold − weak accuracy is below this."""
+    """PGR is reported missing where gold − weak is below this…"""
+    pgr_margin_se: float = 3.0
+    """… or below this many paired standard errors of gold − weak (on the same test examples)."""
+    ci_level: float = 0.95
+    """Level of the per-revision PGR interval (Fieller's, from the paired per-example differences)."""
 
 
 @dataclass(frozen=True)
@@ -115,16 +119,19 @@ class WeakSupervisorConfig(Section):
 class AnalysisConfig(Section):
     key = "analysis"
 
+    alpha: float = 0.05
+    """Level of the detector's tests (change, transition, dip, sharpness) and of the FDR."""
     n_boot: int = 200
-    """Bootstrap replicates."""
-    min_delta_bic: float = 10.0
-    """BIC advantage of a transition model over constant and linear needed for a 'transition' verdict."""
+    """Noise replicates per curve (test examples or seeds), shared by the detector's bootstraps."""
     axis: str = "step"
     """x axis of the fits: log10(step + 1), or log10 tokens."""
     min_effect: Mapping[str, float] = field(
-        default_factory=lambda: {"gain": 0.02, "pgr": 0.1, "gold_acc": 0.02, "gold_dprime": 0.2}
+        default_factory=lambda: {"gain": 0.02, "pgr": 0.1, "gain_auroc": 0.02, "pgr_auroc": 0.1, "gold_acc": 0.02,
+                                 "gold_dprime": 0.2}
     )
     """Smallest change over the trajectory that counts, per curve."""
+    correlation_test: str = "permutation"
+    """p of the differenced correlation: permutation of differences, or neff (effective sample size)."""
     exclude_duplicates: bool = True
     """Leave revisions whose weights duplicate another revision's out of the fits."""
     exclude_revisions: tuple[str, ...] = ()

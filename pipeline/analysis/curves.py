@@ -3,35 +3,28 @@ judged by the transition detector."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from pipeline.analysis.fdr import apply_fdr
 from pipeline.analysis.transition import (
+    Curve,
     DetectionConfig,
     ExampleBootstrap,
-    Resampler,
-    detect_transition,
+    analyze_curves,
+    between_seed_sd,
     nanmean,
     seed_bootstrap,
 )
+from pipeline.config import MetricsConfig
 
 KEY = ["model", "task", "layer"]
+PGRS = ("pgr", "pgr_auroc")
 Loader = Callable[[str, str], pd.DataFrame]
 """(model, revision) -> that revision's predictions table (id, label, p_weak, p_w2s, p_gold, task, layer)."""
-
-
-@dataclass(frozen=True)
-class Curve:
-    """One metric along one trajectory, with the resampler of its uncertainty."""
-
-    key: tuple  # (model, task, layer, metric)
-    step: np.ndarray
-    tokens: np.ndarray | None
-    y: np.ndarray
-    resample: Resampler
 
 
 def exclusion_mask(table: pd.DataFrame, exclude: Collection[str] | Mapping[str, Collection[str]]) -> pd.Series:
@@ -55,29 +48,28 @@ def select_predictions(predictions: pd.DataFrame, task: str, layer: int) -> pd.D
 
 
 def example_samplers(
-    table: pd.DataFrame, predictions: Loader, min_margin: float
+    table: pd.DataFrame, predictions: Loader, metrics: MetricsConfig | None
 ) -> Iterator[tuple[tuple, pd.DataFrame, ExampleBootstrap]]:
     """Per (model, task, layer): its key, its rows in step order and the bootstrap over its test examples."""
     for key, group in table.groupby(KEY, sort=True):
         model, task, layer = key
         group = group.sort_values("step")
         tables = [select_predictions(predictions(model, revision), task, layer) for revision in group["revision"]]
-        yield key, group, ExampleBootstrap.from_predictions(tables, min_margin)
+        yield key, group, ExampleBootstrap.from_predictions(tables, metrics)
 
 
 def example_curves(
-    table: pd.DataFrame, metrics: Sequence[str], predictions: Loader, min_margin: float
+    table: pd.DataFrame, names: Sequence[str], predictions: Loader, metrics: MetricsConfig | None
 ) -> Iterator[Curve]:
-    """Curves of `metrics` per (model, task, layer), resampled over test examples.
-
-    `min_margin` is the run's PGR margin rule, re-applied in each replicate; the predictions must
-    reproduce the table's values (NaN positions included).
-    """
-    for key, group, sampler in example_samplers(table, predictions, min_margin):
-        for metric in metrics:
-            y = group[metric].to_numpy(float)
-            _check_consistent(y, sampler.curves(metric, sampler.observed())[0], (*key, metric))
-            yield Curve((*key, metric), group["step"].to_numpy(), tokens_of(group), y, sampler.resampler(metric))
+    """Curves of `names` (metrics-table columns) per (model, task, layer), resampled over test
+    examples. `metrics` is the run's PGR margin rule, re-applied in each replicate; the
+    predictions must reproduce the table's values (NaN positions included)."""
+    for (model, task, layer), group, sampler in example_samplers(table, predictions, metrics):
+        for name in names:
+            y = group[name].to_numpy(float)
+            _check_consistent(y, sampler.curves(name, sampler.observed())[0], (model, task, layer, name))
+            key = {"model": model, "task": task, "layer": layer, "metric": name, "unit": "examples"}
+            yield Curve(key, group["step"].to_numpy(float), y, sampler.resampler(name), tokens_of(group))
 
 
 def _check_consistent(table_values: np.ndarray, recomputed: np.ndarray, key: tuple) -> None:
@@ -88,40 +80,66 @@ def _check_consistent(table_values: np.ndarray, recomputed: np.ndarray, key: tup
 
 
 def seed_curves(
-    table: pd.DataFrame, metrics: Sequence[str], seed_groups: Mapping[str, Sequence[str]]
+    table: pd.DataFrame, names: Sequence[str], trajectories: Mapping[str, Sequence[str]]
 ) -> Iterator[Curve]:
-    """Curves of `metrics` per (group, task, layer): the mean over the group's seed models at the
-    steps every seed has, resampled over seeds."""
-    for name, models in seed_groups.items():
+    """Curves of `names` per (trajectory, task, layer) for trajectories of several seeds: the mean
+    over the seeds at the steps every seed has, resampled over seeds (the seed is the unit).
+    PGR's seed mean is the ratio of the seeds' mean gaps, not the mean of their ratios."""
+    for name, models in trajectories.items():
         members = table[table["model"].isin(models)]
+        if len(models) < 2 or members.empty:
+            continue
         for (task, layer), group in members.groupby(["task", "layer"], sort=True):
             complete = group.groupby("step")["model"].nunique() == len(models)  # steps every seed has
             group = group[group["step"].map(complete)]
             by_step = group.groupby("step").first()
-            for metric in metrics:
-                per_seed = group.pivot(index="step", columns="model", values=metric)[list(models)].to_numpy(float).T
-                yield Curve(
-                    (name, task, layer, metric), by_step.index.to_numpy(), tokens_of(by_step),
-                    nanmean(per_seed, axis=0), seed_bootstrap(per_seed),
-                )
+            for metric in names:
+                per_seed = _per_seed(group, metric, models)
+                y = _seed_mean(group, metric, models) if metric in PGRS else nanmean(per_seed, axis=0)
+                key = {"model": name, "task": task, "layer": layer, "metric": metric, "unit": "seeds",
+                       "n_seeds": len(models), "between_seed_sd": between_seed_sd(per_seed)[1]}
+                yield Curve(key, by_step.index.to_numpy(float), y, seed_bootstrap(per_seed), tokens_of(by_step))
 
 
-def analyze_curves(
-    curves: Iterator[Curve],
-    config: DetectionConfig = DetectionConfig(),
+def _per_seed(group: pd.DataFrame, metric: str, models: Sequence[str]) -> np.ndarray:
+    return group.pivot(index="step", columns="model", values=metric)[list(models)].to_numpy(float).T
+
+
+def _seed_mean(group: pd.DataFrame, metric: str, models: Sequence[str]) -> np.ndarray:
+    """PGR of the seed means, (mean W2S − mean weak) / (mean gold − mean weak), where every seed's
+    PGR passed its margin rule (NaN elsewhere)."""
+    score = "auroc" if metric.endswith("auroc") else "acc"
+    mean = {k: _per_seed(group, f"{k}_{score}", models).mean(0) for k in ("weak", "w2s", "gold")}
+    held = np.isfinite(_per_seed(group, metric, models)).all(0)
+    ratio = (mean["w2s"] - mean["weak"]) / np.where(held, mean["gold"] - mean["weak"], 1.0)
+    return np.where(held, ratio, np.nan)
+
+
+def analyze(
+    curves: Iterable[Curve],
+    config: DetectionConfig,
     min_effect: Mapping[str, float] | None = None,
-    seed: int = 0,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
-    """One row of `TransitionResult` per curve, led by model, task, layer and metric.
+    """One row per curve: its key, the detector's verdict and estimates, and BH q-values over all
+    curves of the table (`verdict_fdr`). `min_effect` overrides `config.min_effect` per metric
+    (PGR, accuracy and d′ are on different scales). A PGR curve missing at any revision (its
+    margin rule failed there) is not fit: the gaps are informative (they sit where gold ≈ weak)."""
+    def config_of(curve: Mapping) -> DetectionConfig:
+        return replace(config, min_effect=(min_effect or {}).get(curve["metric"], config.min_effect))
 
-    `min_effect` overrides `config.min_effect` per metric (PGR and gain are on different scales).
-    """
-    rows = []
+    by_metric: dict[str, list[Curve]] = {}
+    gapped = []
     for curve in curves:
-        model, task, layer, metric = curve.key
-        metric_config = replace(config, min_effect=(min_effect or {}).get(metric, config.min_effect))
-        result = detect_transition(
-            curve.step, curve.y, tokens=curve.tokens, resample=curve.resample, config=metric_config, seed=seed
-        )
-        rows.append({"model": model, "task": task, "layer": layer, "metric": metric, **asdict(result)})
-    return pd.DataFrame(rows)
+        if curve.key["metric"] in PGRS and not np.isfinite(curve.y).all():
+            gapped.append(curve)
+        else:
+            by_metric.setdefault(curve.key["metric"], []).append(curve)
+    frames = [analyze_curves(group, config_of(group[0].key), n_jobs=n_jobs) for group in by_metric.values()]
+    frames.append(pd.DataFrame([
+        {**c.key, "verdict": "inconclusive", "reason": f"PGR undefined at {int((~np.isfinite(c.y)).sum())} of "
+         f"{len(c.y)} revisions: not fit", "n_points": int(np.isfinite(c.y).sum())}
+        for c in gapped
+    ]))
+    table = pd.concat([f for f in frames if not f.empty], ignore_index=True)
+    return apply_fdr(table, config_of).sort_values(["unit", *KEY, "metric"], kind="stable", ignore_index=True)

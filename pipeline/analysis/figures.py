@@ -34,8 +34,8 @@ def _save(figure: plt.Figure, out_png: str) -> None:
 
 
 def _transition_bands(grid: sns.FacetGrid, transitions: pd.DataFrame) -> None:
-    """Shade the 95% CI of each panel's gain transition (where the verdict is 'transition')."""
-    found = transitions[(transitions["metric"] == "gain") & (transitions["verdict"] == "transition")]
+    """Shade the interval of each panel's gain transition (where the verdict under FDR is 'transition')."""
+    found = transitions[(transitions["metric"] == "gain") & (transitions["verdict_fdr"] == "transition")]
     for (panel, model), ax in grid.axes_dict.items():
         for row in found[(found["model"] == model) & (found["panel"] == panel)].itertuples():
             ax.axvspan(row.step_lo, row.step_hi, color="grey", alpha=0.25, lw=0)
@@ -100,8 +100,28 @@ def quality_vs_gain(table: pd.DataFrame, out: str) -> None:
     _save(grid.figure, out)
 
 
-def write_figures(metrics_path: str, transitions_path: str, outputs: dict[str, str]) -> None:
+def scaling(table: pd.DataFrame, out: str) -> None:
+    """Transition width and location of the gain against model size, one point per model; the
+    marker says whether the verdict was a transition."""
+    gain = table[table["metric"] == "gain"].assign(
+        panel=lambda t: t["task"] + " · layer " + t["layer"].astype(str),
+        transition=lambda t: t["verdict"] == "transition",
+    )
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, column, label in zip(axes, ("width_x", "step"), ("10–90 % width (decades)", "location (step)")):
+        sns.scatterplot(data=gain, x="params", y=column, hue="panel", style="transition", ax=ax,
+                        style_order=[True, False])
+        ax.set_xscale("log")
+        ax.set_xlabel("parameters")
+        ax.set_ylabel(label)
+    axes[1].set_yscale("symlog", linthresh=1)
+    figure.tight_layout()
+    _save(figure, out)
+
+
+def write_figures(metrics_path: str, transitions_path: str, scaling_path: str, outputs: dict[str, str]) -> None:
     table = pd.read_csv(metrics_path)
+    scaling(pd.read_csv(scaling_path), outputs["scaling"])
     accuracy_vs_step(table, pd.read_csv(transitions_path), outputs["accuracy"])
     pgr_vs_step(table, outputs["pgr"])
     gain_heatmap(table, outputs["heatmap"])

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from pipeline.analysis.curves import Loader, analyze_curves, example_curves, exclusion_mask
-from pipeline.analysis.quality import add_gold_dprime, correlation_table, lag_table
+from pipeline.analysis.correlation import correlation_table
+from pipeline.analysis.curves import Loader, analyze, example_curves, exclusion_mask, seed_curves
+from pipeline.analysis.lag import lag_table
+from pipeline.analysis.quality import add_gold_dprime
+from pipeline.analysis.scaling import scaling_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
 from pipeline.analysis.transition import DetectionConfig
 from pipeline.checkpoints.integrity import duplicate_revisions
-from pipeline.config import AnalysisConfig
+from pipeline.config import AnalysisConfig, MetricsConfig
 from pipeline.io import write_table, write_text
+
+CURVES = ("gain", "pgr", "gain_auroc", "pgr_auroc")
 
 
 def detection_config(settings: AnalysisConfig) -> DetectionConfig:
-    return DetectionConfig(axis=settings.axis, min_delta_bic=settings.min_delta_bic, n_boot=settings.n_boot)
+    return DetectionConfig(axis=settings.axis, alpha=settings.alpha, n_boot=settings.n_boot)
 
 
 def excluded_revisions(
@@ -30,22 +35,29 @@ def excluded_revisions(
 
 
 def run_analysis(
-    metrics: pd.DataFrame, predictions: Loader, settings: AnalysisConfig, min_margin: float, integrity: pd.DataFrame
+    metrics: pd.DataFrame,
+    predictions: Loader,
+    settings: AnalysisConfig,
+    margin_rule: MetricsConfig,
+    integrity: pd.DataFrame,
+    trajectories: Mapping[str, Sequence[str]],
+    sizes: Mapping[str, float],
+    n_jobs: int = 1,
 ) -> AnalysisResults:
-    """Transitions of gain and PGR, ρ(quality, gain) and the lag of the two transitions."""
-    predictions = functools.cache(predictions)  # each revision's table serves three analyses
+    """Transition verdicts of the W2S curves (per model over test examples, and per trajectory of
+    several seeds over seeds), their scaling with model size, the differenced correlation of
+    quality and outcome, and the lag of their transitions."""
+    predictions = functools.cache(predictions)  # each revision's table serves every analysis
     config = detection_config(settings)
     exclude = excluded_revisions(metrics, settings, integrity)
     metrics = add_gold_dprime(metrics, predictions)
     kept = metrics[~exclusion_mask(metrics, exclude)]
-    transitions = analyze_curves(
-        example_curves(kept, ("gain", "pgr"), predictions, min_margin), config, settings.min_effect
-    )
-    correlations = correlation_table(metrics, exclude_revisions=exclude, n_boot=2000, n_perm=2000)
-    lags = lag_table(
-        metrics, predictions, exclude_revisions=exclude, quality_min_effect=settings.min_effect, config=config
-    )
-    return AnalysisResults(transitions, correlations, lags, metrics, exclude)
+    curves = [*example_curves(kept, CURVES, predictions, margin_rule), *seed_curves(kept, CURVES, trajectories)]
+    transitions = analyze(curves, config, settings.min_effect, n_jobs)
+    correlations = correlation_table(kept, predictions, margin_rule, trajectories=trajectories,
+                                     test=settings.correlation_test)
+    lags = lag_table(kept, predictions, quality_min_effect=settings.min_effect, config=config)
+    return AnalysisResults(transitions, correlations, lags, scaling_table(transitions, sizes), metrics, exclude)
 
 
 def write_analysis(
@@ -53,12 +65,16 @@ def write_analysis(
     integrity_path: str,
     predictions: Loader,
     settings: AnalysisConfig,
-    min_margin: float,
+    margin_rule: MetricsConfig,
+    trajectories: Mapping[str, Sequence[str]],
+    sizes: Mapping[str, float],
     outputs: Mapping[str, str],
+    n_jobs: int = 1,
 ) -> None:
-    """Write the transitions, correlations and lags tables and the summary."""
+    """Write the transitions, correlations, lags and scaling tables and the summary."""
     integrity = pd.read_csv(integrity_path, dtype={"duplicate_of": str})
-    results = run_analysis(pd.read_csv(metrics_path), predictions, settings, min_margin, integrity)
-    for name in ("transitions", "correlations", "lags"):
+    results = run_analysis(pd.read_csv(metrics_path), predictions, settings, margin_rule, integrity, trajectories,
+                           sizes, n_jobs)
+    for name in ("transitions", "correlations", "lags", "scaling"):
         write_table(getattr(results, name), outputs[name])
     write_text(summary_markdown(results), outputs["summary"])

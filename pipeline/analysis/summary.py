@@ -7,6 +7,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+WHAT = {
+    "transition": "a sharp transition: it beats every smooth null and rises faster than any exponential relaxation",
+    "gradual": "a gradual change: significant, but a smooth learning curve explains it (or it is not sharp)",
+    "non-monotone": "non-monotone: it dips and recovers (a significant reversal)",
+    "none": "no change beyond noise",
+    "inconclusive": "inconclusive",
+}
+
 
 @dataclass(frozen=True)
 class AnalysisResults:
@@ -15,31 +23,59 @@ class AnalysisResults:
     transitions: pd.DataFrame
     correlations: pd.DataFrame
     lags: pd.DataFrame
+    scaling: pd.DataFrame
     metrics: pd.DataFrame  # the metrics table with gold_dprime
     excluded: dict[str, list[str]]
 
 
-def _fmt_step(value: float) -> str:
+def _step(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:,.0f}"
+
+
+def _p(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.3g}"
+
+
+def _verdict_line(row) -> str:
+    label = f"{row.model} ({'seeds' if row.unit == 'seeds' else 'one model'})"
+    where = ""
+    if row.verdict_fdr in ("transition", "non-monotone", "gradual") and math.isfinite(row.level_before):
+        where = f", from {row.level_before:+.3f} to {row.level_after:+.3f}"
+    if row.verdict_fdr == "transition":
+        where += (f" at step {_step(row.step)} (between checkpoints {_step(row.step_lo)} and {_step(row.step_hi)}, "
+                  f"width {row.width_x:.2f} decades, ≤ {row.width_x_hi:.2f} at 95 %)")
+    seeds = f"; between-seed sd {row.between_seed_sd:.3f}" if row.unit == "seeds" else ""
+    return (f"- **{label}**, layer {row.layer}: {WHAT[row.verdict_fdr]}{where} "
+            f"(p transition {_p(row.p_transition)}, q {_p(row.q_transition)}; p change {_p(row.p_change)}; "
+            f"p dip {_p(row.p_dip)}{seeds}).")
+
+
+def _emergence(gain: pd.DataFrame) -> list[str]:
+    """The emergence claim, restated from the verdicts (seed level where there are seeds)."""
+    headline = gain[gain["unit"] == "seeds"] if (gain["unit"] == "seeds").any() else gain
+    counts = headline["verdict_fdr"].value_counts()
+    parts = ", ".join(f"{n} {verdict}" for verdict, n in counts.items())
+    found = counts.get("transition", 0)
+    claim = ("supports" if found == len(headline) else "partly supports" if found else "does not support")
+    return [f"Over {len(headline)} headline gain curve(s) ({parts}), this run **{claim}** the claim that "
+            "weak-to-strong generalization emerges through a phase transition along pre-training."]
 
 
 def summary_markdown(results: AnalysisResults) -> str:
     """The headline verdicts and numbers in plain words."""
-    lines = ["# Summary", ""]
     transitions = results.transitions
-    lines += ["## Does weak-to-strong generalization emerge through a transition?", ""]
-    for row in transitions[transitions["metric"] == "gain"].itertuples():
-        where = ""
-        if row.verdict == "transition":
-            where = (
-                f" at step {_fmt_step(row.step)} (95% CI {_fmt_step(row.step_lo)}–{_fmt_step(row.step_hi)}; "
-                f"{_fmt_step(row.tokens)} tokens), the gain moving from {row.level_before:+.3f} to "
-                f"{row.level_after:+.3f}"
-            )
-        lines.append(
-            f"- **{row.model}**, task {row.task}, layer {row.layer}: gain (W2S − weak accuracy): "
-            f"**{row.verdict}**{where} (ΔBIC {row.delta_bic:.1f}; {row.reason})."
-        )
+    gain = transitions[transitions["metric"] == "gain"]
+    lines = ["# Summary", "", "## Does weak-to-strong generalization emerge through a transition?", ""]
+    lines += _emergence(gain) + [""]
+    lines += ["The gain (W2S − weak accuracy) per model and layer, and per trajectory of several seeds (the seed as "
+              "the unit); verdicts under Benjamini–Hochberg over all "
+              f"{len(transitions)} curves (gain, PGR, their AUROC forms) at α = 0.05:", ""]
+    lines += [_verdict_line(row) for row in gain.itertuples()]
+    pgr = transitions[transitions["metric"] == "pgr"]
+    not_fit = pgr[pgr["reason"].str.startswith("PGR undefined", na=False)]
+    if len(not_fit):
+        lines += ["", f"PGR curves not fit: {len(not_fit)} of {len(pgr)} have revisions where gold − weak fails "
+                  "the margin rule (informative gaps; see metrics.csv's pgr_margin)."]
     excluded = {model: revisions for model, revisions in results.excluded.items() if revisions}
     if excluded:
         lines += ["", "Left out of the fits (listed in `analysis.exclude_revisions`, or duplicate weights in "
@@ -49,23 +85,27 @@ def summary_markdown(results: AnalysisResults) -> str:
     metrics = results.metrics
     last = metrics.loc[metrics.groupby(["model", "task", "layer"])["step"].idxmax()]
     for row in last.itertuples():
-        pgr = "n/a" if not math.isfinite(row.pgr) else f"{row.pgr:.2f}"
+        pgr_text = "n/a" if not math.isfinite(row.pgr) else f"{row.pgr:.2f} ({row.pgr_lo:.2f}–{row.pgr_hi:.2f})"
         lines.append(
             f"- {row.model}, {row.task}, layer {row.layer}, step {row.step}: weak {row.weak_acc:.3f}, "
-            f"W2S {row.w2s_acc:.3f}, gold {row.gold_acc:.3f}, gain {row.gain:+.3f}, PGR {pgr}."
+            f"W2S {row.w2s_acc:.3f}, gold {row.gold_acc:.3f}, gain {row.gain:+.3f}, PGR {pgr_text}."
         )
-    lines += ["", "## Does the gain track linear-representation quality?", ""]
+    lines += ["", "## Does the outcome track linear-representation quality beyond a shared trend?", ""]
     corr = results.correlations
-    for row in corr[corr["quality"] == "gold_acc"].itertuples():
+    for row in corr[(corr["quality"] == "gold_acc") & (corr["outcome"] == "pgr")].itertuples():
         lines.append(
-            f"- {row.model}, {row.task}, layer {row.layer}: Spearman ρ(gold-probe accuracy, gain) = "
-            f"{row.rho:.2f} (95% CI {row.rho_lo:.2f}–{row.rho_hi:.2f}, permutation p = {row.p_value:.3g}, "
-            f"n = {row.n} revisions)."
+            f"- {row.model} ({'seed means' if row.unit == 'seeds' else 'one model'}), {row.task}, layer {row.layer}: "
+            f"Spearman ρ of the changes of gold-probe accuracy and of PGR = {row.rho_diff:.2f} "
+            f"(p = {_p(row.p_value)}, n = {row.n} revisions; quality and PGR on disjoint halves of the test set)."
         )
-    lines += [
-        "",
-        "Both measures change with training, so ρ also reflects a shared trend; the lag between the two",
-        "transitions (`results/tables/lags.csv`) is the sharper comparison.",
-        "",
-    ]
-    return "\n".join(lines)
+    sizes = results.scaling.dropna(subset=["width_slope"])
+    lines += ["", "## Finite-size scaling", ""]
+    if sizes.empty:
+        lines.append("Fewer than two model sizes with a transition: no scaling to report "
+                     "(`results/tables/scaling.csv` lists what there is).")
+    for (task, layer, metric), group in sizes.groupby(["task", "layer", "metric"]):
+        row = group.iloc[0]
+        lines.append(f"- {task}, layer {layer}, {metric}: over {row.n_sizes} sizes, log width changes by "
+                     f"{row.width_slope:+.2f} per decade of parameters (negative: it sharpens), log location by "
+                     f"{row.location_slope:+.2f}.")
+    return "\n".join(lines) + "\n"

@@ -58,6 +58,16 @@ def model_revisions(config: Mapping, model: str) -> list[Revision]:
         raise ValueError(f"model {model!r}: {error}") from error
 
 
+def trajectories(config: Mapping) -> dict[str, list[str]]:
+    """{trajectory: its models, the seeds of one recipe}, from `models.<name>.trajectory`
+    (default: "tiny" for tiny models, else the model's own name)."""
+    groups: dict[str, list[str]] = {}
+    for model, spec in config["models"].items():
+        default = "tiny" if spec["source"] == "tiny" else model
+        groups.setdefault(spec.get("trajectory", default), []).append(model)
+    return groups
+
+
 def local_root(config: Mapping, model: str) -> str:
     """The folder of revision sub-folders of a tiny or local model."""
     spec = config["models"][model]

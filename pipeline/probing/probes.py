@@ -4,6 +4,7 @@ weak-to-strong probe on split B, scored on the test split beside the weak superv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,11 +14,23 @@ from pipeline.config import MetricsConfig, ProbeConfig
 from pipeline.extraction.store import load_task_features
 from pipeline.io import write_table
 from pipeline.probing.logistic import fit_probes
-from pipeline.probing.metrics import accuracy, auroc, pgr
+from pipeline.probing.metrics import (
+    accuracy,
+    auroc,
+    correct,
+    delong_difference_se,
+    fieller_interval,
+    margin_threshold,
+    pgr,
+)
 
 
 def evaluate_layers(
-    by_layer: Mapping[int, np.ndarray], table: pd.DataFrame, p_weak: np.ndarray, probes: ProbeConfig, min_margin: float
+    by_layer: Mapping[int, np.ndarray],
+    table: pd.DataFrame,
+    p_weak: np.ndarray,
+    probes: ProbeConfig,
+    metrics: MetricsConfig,
 ) -> dict[int, tuple[dict[str, float], pd.DataFrame]]:
     """Per layer: metrics of weak, W2S and gold on the test split, and the per-example test
     predictions. The gold and W2S probes of all layers are fit in one batch."""
@@ -41,20 +54,34 @@ def evaluate_layers(
                 "p_gold": gold_probe.predict_proba(x_test),
             }
         )
-        row = _metrics(predictions, min_margin)
+        row = revision_metrics(predictions, metrics)
         row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, n_train=int(train.sum()), n_test=int(test.sum()))
         results[layer] = row, predictions
     return results
 
 
-def _metrics(predictions: pd.DataFrame, min_margin: float) -> dict[str, float]:
+def revision_metrics(predictions: pd.DataFrame, metrics: MetricsConfig) -> dict[str, float]:
+    """Accuracy and AUROC of weak, W2S and gold; gain and PGR on both, PGR where gold − weak
+    passes the margin rule (`MetricsConfig`), with Fieller's interval for the accuracy PGR."""
     y = predictions["label"].to_numpy()
-    row = {}
+    row, hits = {}, {}
     for kind in ("weak", "w2s", "gold"):
+        hits[kind] = correct(predictions[f"p_{kind}"], y).astype(float)
         row[f"{kind}_acc"] = accuracy(predictions[f"p_{kind}"], y)
         row[f"{kind}_auroc"] = auroc(predictions[f"p_{kind}"], y)
+    observed = np.full((1, len(y)), 1.0 / len(y))
+    threshold = margin_threshold(hits["weak"], hits["gold"], observed, metrics.pgr_min_margin, metrics.pgr_margin_se)
     row["gain"] = row["w2s_acc"] - row["weak_acc"]
-    row["pgr"] = pgr(row["weak_acc"], row["w2s_acc"], row["gold_acc"], min_margin)
+    row["pgr_margin"] = float(threshold[0])
+    row["pgr"] = pgr(row["weak_acc"], row["w2s_acc"], row["gold_acc"], row["pgr_margin"])
+    row["pgr_lo"], row["pgr_hi"] = (
+        fieller_interval(hits["w2s"] - hits["weak"], hits["gold"] - hits["weak"], metrics.ci_level)
+        if math.isfinite(row["pgr"]) else (math.nan, math.nan)
+    )
+    auroc_se = delong_difference_se(predictions["p_weak"], predictions["p_gold"], y)
+    row["gain_auroc"] = row["w2s_auroc"] - row["weak_auroc"]
+    row["pgr_auroc"] = pgr(row["weak_auroc"], row["w2s_auroc"], row["gold_auroc"],
+                           max(metrics.pgr_min_margin, metrics.pgr_margin_se * auroc_se))
     return row
 
 
@@ -75,8 +102,7 @@ def write_probe_results(
         table = pd.read_parquet(task_path)
         weak = pd.read_parquet(weak_paths[task]).set_index("id").loc[table["id"]]
         by_layer, _ = load_task_features(activations_path, task, table["id"].tolist())
-        results = evaluate_layers(dict(sorted(by_layer.items())), table, weak["p_weak"].to_numpy(), probes,
-                                  metrics.pgr_min_margin)
+        results = evaluate_layers(dict(sorted(by_layer.items())), table, weak["p_weak"].to_numpy(), probes, metrics)
         for layer, (row, preds) in results.items():
             rows.append({**identity, "task": task, "layer": layer, **row})
             predictions.append(preds.assign(task=task, layer=layer))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.transition import DetectionConfig, TransitionResult, detect_transition, seed_bootstrap
+from pipeline.analysis.transition import DetectionConfig, detect_seed_curve
 from pipeline.synthetic.config import SyntheticConfig
 
 # a path has converged when its final overlap with θ* is this close to that of w̄
@@ -101,12 +101,11 @@ def transition_location(x: np.ndarray, y: np.ndarray, level: float = 0.5) -> flo
     return math.nan
 
 
-def shared_detector(table: pd.DataFrame) -> TransitionResult:
+def shared_detector(table: pd.DataFrame) -> dict:
     """The fraction of seeds beating the supervisor vs N, through the same detector as the
-    checkpoint branch (N in place of the step), with CIs from a bootstrap over seeds."""
+    checkpoint branch (N in place of the step), the seed as the unit of uncertainty."""
     beats = table.pivot_table(index="seed", columns="N", values="beats", aggfunc="mean")
-    return detect_transition(beats.columns.to_numpy(float), beats.mean().to_numpy(),
-                             resample=seed_bootstrap(beats.to_numpy()), config=DetectionConfig(min_effect=0.2))
+    return detect_seed_curve(beats.columns.to_numpy(float), beats.to_numpy(), config=DetectionConfig(min_effect=0.2))
 
 
 def transition_curve(table: pd.DataFrame) -> pd.DataFrame:
@@ -122,8 +121,9 @@ def claim_transition(tables: Tables, cfg: SyntheticConfig) -> dict:
     shared = shared_detector(tables["transition"])
     first, last = curve.iloc[0], curve.iloc[-1]
     detail = (f"transition N ≈ {loc:.0f} = {loc / cfg.n_star:.2f}·N*; the checkpoint branch's "
-              f"detector (pipeline.analysis.transition, seed bootstrap): {shared.verdict}, sigmoid midpoint "
-              f"N = {shared.sigmoid_step:.0f} (95% CI {shared.sigmoid_step_lo:.0f}–{shared.sigmoid_step_hi:.0f}); "
+              f"detector (pipeline.analysis.transition, seed bootstrap): {shared['verdict']} ({shared['reason']}), "
+              f"located at N = {shared.get('step', math.nan):.0f} (between {shared.get('step_lo', math.nan):.0f} and "
+              f"{shared.get('step_hi', math.nan):.0f}); "
               f"fraction beating the supervisor {first['fraction']:.1f} at N={first['N']:.0f}, "
               f"{last['fraction']:.1f} at N={last['N']:.0f}; mean gain {first['gain']:.2f} → {last['gain']:.2f}; "
               f"mean PGR at largest N {last['pgr']:.2f}")

@@ -1,64 +1,16 @@
+"""Linear-representation quality, its lag behind or ahead of the gain's transition, and the
+differenced correlation of quality and outcome."""
+
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import spearmanr
 
-from pipeline.analysis.quality import (
-    add_gold_dprime,
-    correlation_table,
-    dprime_curves,
-    fisher_dprime,
-    lag_table,
-    spearman_test,
-)
+from pipeline.analysis.correlation import correlation_table, quality_outcome_curves
+from pipeline.analysis.lag import lag_table
+from pipeline.analysis.quality import add_gold_dprime, dprime_curves, fisher_dprime
 from pipeline.analysis.transition import DetectionConfig
+from pipeline.config import MetricsConfig
 from pipeline.probing.logistic import sigmoid
-
-FAST = {"n_boot": 500, "n_perm": 500}
-
-
-def test_monotone_relation_has_rho_one_tight_ci_and_tiny_p():
-    rng = np.random.default_rng(0)
-    quality = np.sort(rng.uniform(0.5, 0.9, 30))
-    gain = np.exp(5 * quality) + rng.normal(0, 1e-6, 30)  # monotone, not linear
-    result = spearman_test(quality, gain, **FAST)
-    assert result.rho == pytest.approx(1.0)
-    assert result.rho_lo > 0.98
-    assert result.p_value <= 2 / (FAST["n_perm"] + 1)
-
-
-def test_independent_data_give_no_small_p():
-    rng = np.random.default_rng(1)
-    result = spearman_test(rng.normal(size=30), rng.normal(size=30), **FAST)
-    assert result.p_value > 0.1
-    assert result.rho_lo < 0 < result.rho_hi
-
-
-def test_permutation_p_is_calibrated_under_independence():
-    rng = np.random.default_rng(2)
-    p_values = [spearman_test(rng.normal(size=20), rng.normal(size=20), n_boot=10, n_perm=200, seed=s).p_value
-                for s in range(60)]
-    assert np.mean(np.array(p_values) < 0.05) <= 0.15
-
-
-def test_rho_equals_scipy_spearman():
-    rng = np.random.default_rng(3)
-    q, g = rng.normal(size=25), rng.normal(size=25)
-    g[:5] = g[5]  # ties
-    assert spearman_test(q, g, **FAST).rho == pytest.approx(spearmanr(q, g).statistic)
-
-
-def test_pooled_rho_ignores_level_differences_between_models():
-    """Within each model the two measures are independent, but one model is higher in both:
-    stacked raw values would correlate, within-model ranks do not."""
-    rng = np.random.default_rng(4)
-    groups = np.repeat(["small", "large"], 20)
-    offset = np.where(groups == "large", 10.0, 0.0)
-    quality, gain = rng.normal(size=40) + offset, rng.normal(size=40) + offset
-    assert spearmanr(quality, gain).statistic > 0.6
-    pooled = spearman_test(quality, gain, groups, **FAST)
-    assert abs(pooled.rho) < 0.3 and pooled.p_value > 0.05
-    assert pooled.n == 40
 
 
 def test_dprime_recovers_the_separation_and_ignores_logit_scale():
@@ -108,7 +60,7 @@ def test_lag_between_quality_and_gain_transitions_is_recovered():
         assert lag.lag_x_lo > 0  # the gain's transition comes later
 
 
-def test_tables_have_one_row_per_model_and_a_pooled_row():
+def test_correlation_table_has_model_and_seed_rows_on_disjoint_halves():
     rng = np.random.default_rng(7)
     tables, stores = zip(*(_trajectory(rng, 300) for _ in range(2)))
     table = pd.concat([tables[0], tables[1].assign(model="n")], ignore_index=True)
@@ -117,10 +69,18 @@ def test_tables_have_one_row_per_model_and_a_pooled_row():
     row = table.iloc[40]
     chosen = store[(row["model"], row["revision"])]
     assert row["gold_dprime"] == pytest.approx(fisher_dprime(chosen["p_gold"], chosen["label"]))
-    result = correlation_table(table, exclude_revisions=["step0"], n_boot=100, n_perm=100)
-    assert result[["model", "quality"]].values.tolist() == [
-        ["m", "gold_acc"], ["n", "gold_acc"], ["pooled", "gold_acc"],
-        ["m", "gold_dprime"], ["n", "gold_dprime"], ["pooled", "gold_dprime"],
-    ]
-    assert result["n"].tolist() == [29, 29, 58] * 2
-    assert (result["rho"] > 0.5).all()
+    result = correlation_table(table, lambda model, revision: store[(model, revision)],
+                               MetricsConfig(pgr_margin_se=0.0), trajectories={"mn": ["m", "n"]},
+                               exclude_revisions=["step0"])
+    assert result[["unit", "model"]].drop_duplicates().values.tolist() == [["model", "m"], ["model", "n"],
+                                                                          ["seeds", "mn"]]
+    assert len(result) == 3 * 2 * 2  # units × qualities × outcomes
+    assert result["rho_diff"].between(-1, 1).all() and result["p_value"].between(0, 1).all()
+    # quality on even examples, outcome on odd ones: changing only odd examples' gold moves no quality
+    odd = {k: t.assign(p_gold=np.where(np.arange(len(t)) % 2, 1 - t["p_gold"], t["p_gold"])) for k, t in store.items()}
+    again = correlation_table(table, lambda model, revision: odd[(model, revision)], MetricsConfig(pgr_margin_se=0.0))
+    before = quality_outcome_curves(table, lambda m, r: store[(m, r)], MetricsConfig(pgr_margin_se=0.0))
+    after = quality_outcome_curves(table, lambda m, r: odd[(m, r)], MetricsConfig(pgr_margin_se=0.0))
+    np.testing.assert_array_equal(before["gold_acc"], after["gold_acc"])
+    assert not np.allclose(before["pgr"], after["pgr"], equal_nan=True)
+    assert len(again) == 2 * 2 * 2

@@ -4,7 +4,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from pipeline.config import ProbeConfig
+from pipeline.config import MetricsConfig, ProbeConfig
 from pipeline.probing.logistic import LogisticProbe, fit_logistic_batch, fit_probes, fold_masks
 from pipeline.probing.probes import evaluate_layers
 
@@ -119,8 +119,8 @@ def test_weak_to_strong_probe_never_sees_gold_labels():
     p_weak = np.clip(np.where(np.random.default_rng(0).random(900) < 0.2, 1 - y, y), 0.1, 0.9)
     config = ProbeConfig(Cs=(0.001, 0.1, 10.0), cv_folds=3)
     scrambled = table.assign(label=np.where(table["split"] == "B", np.random.default_rng(1).permutation(y), y))
-    (row, preds), = evaluate_layers({5: x}, table, p_weak, config, min_margin=0.02).values()
-    (row2, preds2), = evaluate_layers({5: x}, scrambled, p_weak, config, min_margin=0.02).values()
+    (row, preds), = evaluate_layers({5: x}, table, p_weak, config, MetricsConfig()).values()
+    (row2, preds2), = evaluate_layers({5: x}, scrambled, p_weak, config, MetricsConfig()).values()
     # equal up to float32 rounding: the batch's BLAS products may block differently when another
     # column's labels change; a probe that read gold labels would move far more than 1e-6
     np.testing.assert_allclose(preds["p_w2s"], preds2["p_w2s"], atol=1e-6, rtol=0)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from pipeline.config import ProbeConfig
+from pipeline.config import MetricsConfig, ProbeConfig
 from pipeline.extraction.engine import Extractor
 from pipeline.probing.logistic import LogisticProbe
 from pipeline.probing.probes import evaluate_layers
@@ -36,7 +36,7 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
     in_a = (table["split"] == "A").to_numpy()
     weak = LogisticProbe(cs=PROBES.Cs, folds=PROBES.cv_folds).fit(features[0][in_a], labels[in_a])
     p_weak = weak.predict_proba(features[0])
-    return {s: evaluate_layers({2: features[s]}, table, p_weak, PROBES, min_margin=0.02)[2][0] for s in STEPS}
+    return {s: evaluate_layers({2: features[s]}, table, p_weak, PROBES, MetricsConfig())[2][0] for s in STEPS}
 
 
 def test_no_weak_to_strong_gain_at_initialization(trajectory):

@@ -30,7 +30,6 @@ def test_metrics_table_covers_every_revision_task_and_layer(small_run):
 def test_metrics_agree_with_the_stored_predictions(small_run):
     """Recompute every accuracy, gain and PGR from the per-example test predictions."""
     table = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
-    margin = small_config()["metrics"]["pgr_min_margin"]
     for row in table.itertuples():
         preds = pd.read_parquet(small_run / "results" / "probes" / row.model / f"{row.revision}_predictions.parquet")
         preds = preds[(preds["task"] == row.task) & (preds["layer"] == row.layer)]
@@ -39,8 +38,11 @@ def test_metrics_agree_with_the_stored_predictions(small_run):
         assert row.weak_acc == pytest.approx(acc["weak"]) and row.w2s_acc == pytest.approx(acc["w2s"])
         assert row.gold_acc == pytest.approx(acc["gold"])
         assert row.gain == pytest.approx(acc["w2s"] - acc["weak"])
-        if acc["gold"] - acc["weak"] >= margin:
+        # PGR where gold − weak reaches the margin rule's threshold (written beside it)
+        assert row.pgr_margin >= small_config()["metrics"]["pgr_min_margin"]
+        if acc["gold"] - acc["weak"] >= row.pgr_margin:
             assert row.pgr == pytest.approx((acc["w2s"] - acc["weak"]) / (acc["gold"] - acc["weak"]))
+            assert row.pgr_lo <= row.pgr <= row.pgr_hi
         else:
             assert np.isnan(row.pgr)
     # the weak supervisor does not depend on the revision; it is informative but weak

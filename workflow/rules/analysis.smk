@@ -9,6 +9,7 @@ rule analysis:
             paths.analysis_table("correlations"), caption="../report/correlations.rst", category="Tables"
         ),
         lags=paths.analysis_table("lags"),
+        scaling=report(paths.analysis_table("scaling"), caption="../report/scaling.rst", category="Tables"),
         summary=report(paths.summary(), caption="../report/summary.rst", category="Summary"),
     log:
         paths.log("analysis"),
@@ -16,10 +17,13 @@ rule analysis:
         paths.job_stats("analysis")
     conda:
         "../../environment.yml"
+    threads: 2
     params:
         revisions=revision_pairs(),
         analysis=ANALYSIS,
-        min_margin=METRICS.pgr_min_margin,
+        metrics=METRICS,
+        trajectories=trajectories(config),
+        sizes={model: model_parameters(config, model) for model in config["models"]},
     script:
         "../scripts/analysis.py"
 
@@ -28,14 +32,16 @@ rule figures:
     input:
         metrics=paths.metrics_table(),
         transitions=paths.analysis_table("transitions"),
+        scaling=paths.analysis_table("scaling"),
     output:
         accuracy=report(paths.figure("accuracy_vs_step"), caption="../report/accuracy_vs_step.rst", category="Figures"),
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
         heatmap=report(paths.figure("gain_heatmap"), caption="../report/gain_heatmap.rst", category="Figures"),
         quality=report(paths.figure("quality_vs_gain"), caption="../report/quality_vs_gain.rst", category="Figures"),
+        scaling=report(paths.figure("scaling"), caption="../report/scaling_figure.rst", category="Figures"),
         svg=[
             paths.figure(name, "svg")
-            for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain")
+            for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain", "scaling")
         ],
     log:
         paths.log("figures"),

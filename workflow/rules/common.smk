@@ -2,11 +2,11 @@ import re
 import sys
 
 import pipeline.paths as paths
-from pipeline.checkpoints.schedule import model_revisions
+from pipeline.checkpoints.schedule import model_revisions, trajectories
 from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, ProbeConfig, WeakSupervisorConfig
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
-from pipeline.resources import job_resources
+from pipeline.resources import job_resources, model_parameters
 from snakemake.utils import validate
 
 validate(config, schema="../../config/schemas/config.schema.yaml")

@@ -14,6 +14,9 @@ with timed_work():
         snakemake.input.integrity,
         lambda model, revision: pd.read_parquet(predictions[(model, revision)]),
         snakemake.params.analysis,
-        snakemake.params.min_margin,
+        snakemake.params.metrics,
+        snakemake.params.trajectories,
+        snakemake.params.sizes,
         dict(snakemake.output.items()),
+        n_jobs=snakemake.threads,
     )

@@ -5,4 +5,9 @@ redirect_output(snakemake.log[0])
 from pipeline.analysis import write_figures
 
 with timed_work():
-    write_figures(snakemake.input.metrics, snakemake.input.transitions, dict(snakemake.output.items()))
+    write_figures(
+        snakemake.input.metrics,
+        snakemake.input.transitions,
+        snakemake.input.scaling,
+        dict(snakemake.output.items()),
+    )

@@ -1,184 +1,162 @@
-"""Least-squares fits of a curve: constant, linear, sigmoid and piecewise-linear, with BIC."""
+"""A vectorised least-squares engine for model families that are linear given a few nonlinear
+parameters held on a grid.
+
+`GridFamily` holds one design matrix per grid point, X_g (n, r) with column 0 the intercept.
+`fit_family` fits every curve (rows of Y, NaN = missing) by profiling the residual sum of
+squares over the whole grid at once:
+
+    RSS_g(y) = Σ w y² − ‖U_gᵀ y‖²,   U_g an orthonormal basis of the kept rows of X_g,
+
+so the whole grid costs one matrix product Y @ [U_1 … U_G] (this is `_profile` of
+the earlier detector in projection form, generalised to several candidate columns, to sign
+constraints on the coefficients and to curves with different missing points: curves are grouped
+by their pattern of missing points and each pattern gets its own bases, cached).
+With a noise covariance Σ (`GridFamily.whitened`) the fit is generalised least squares: the
+centred y and every X_g are premultiplied by A = L⁻¹ (Σ = L Lᵀ restricted to the kept points),
+and "RSS" is the Mahalanobis residual (y − Xβ)ᵀ Σ⁻¹ (y − Xβ).
+A family may carry a `constraint(beta) -> feasible` on the coefficients of every grid point
+(non-negative spline coefficients, opposite signs of a dip's two terms); the infeasible grid
+points are skipped. Curves are centred first (every family has an intercept), which keeps the
+subtraction above accurate in float64.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
-import ruptures
-from scipy.optimize import least_squares
 
-from pipeline.analysis.transition.config import DetectionConfig
-from pipeline.probing.logistic import sigmoid
-
-MODELS = ("constant", "linear", "sigmoid", "piecewise")
-N_PARAMS = {"constant": 1, "linear": 2, "sigmoid": 4, "piecewise": 4}
 WIDTH_FACTOR = 2 * math.log(9)  # the 10 %–90 % span of a logistic is 2 ln 9 / k
+# 10–90 % width, in decades of step, of an exponential relaxation 1 − exp(−s/τ) (any τ):
+# log10(ln 0.1 / ln 0.9) ≈ 1.339. No smooth saturation of the null families rises faster.
+EXP_WIDTH = math.log10(math.log(0.1) / math.log(0.9))
 
 
-@dataclass(frozen=True)
-class ModelFit:
-    name: str
-    params: tuple[float, ...]  # constant (c,), linear (c0, c1), sigmoid (a, b, x0, k), piecewise (c0, c1, c2, xb)
-    rss: float
-    bic: float
-
-
-def bic(rss: float | np.ndarray, n: int, n_params: int) -> float | np.ndarray:
+def bic(rss: float | np.ndarray, n: int | np.ndarray, n_params: int | np.ndarray) -> float | np.ndarray:
     """Gaussian BIC with the noise variance counted as one more parameter."""
-    return n * np.log(np.maximum(rss, 1e-300) / n) + (n_params + 1) * math.log(n)
+    n = np.asarray(n, float)
+    return n * np.log(np.maximum(rss, 1e-300) / n) + (np.asarray(n_params) + 1) * np.log(n)
 
 
-def predict(fit: ModelFit, x: np.ndarray) -> np.ndarray:
-    """The fitted model's values at x."""
-    p = fit.params
-    if fit.name == "constant":
-        return np.full(np.shape(x), p[0])
-    if fit.name == "linear":
-        return p[0] + p[1] * x
-    if fit.name == "sigmoid":
-        return p[0] + (p[1] - p[0]) * sigmoid(p[3] * (x - p[2]))
-    return p[0] + p[1] * x + p[2] * np.maximum(x - p[3], 0.0)
 
+@dataclass
+class GridFamily:
+    """Models y = X_g β over a grid g of nonlinear parameters.
 
-@dataclass(frozen=True)
-class Bounds:
-    lo: float  # location bounds: min_side points on each side
-    hi: float
-    k_lo: float
-    k_hi: float
-
-
-def location_bounds(x: np.ndarray, config: DetectionConfig) -> Bounds:
-    xs = np.sort(x)
-    span = xs[-1] - xs[0]
-    k_lo = WIDTH_FACTOR / span
-    return Bounds(xs[config.min_side - 1], xs[-config.min_side], k_lo, max(WIDTH_FACTOR / config.min_width, k_lo))
-
-
-def _profile(
-    fixed: np.ndarray, candidates: np.ndarray, y: np.ndarray, w: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted least squares of every curve on [fixed, h] for every candidate column h.
-
-    fixed (n, p), candidates (G, n), y (B, n), w (B, n) 0/1 weights or None (all ones).
-    Returns rss (B, G), the coefficient of h (B, G) and of `fixed` (B, G, p). Uses the
-    partialled-out form: rss = rss_fixed − (h'My)² / h'Mh with M the weighted annihilator of fixed.
+    design (G, n, r): column 0 is the intercept (all ones); unused columns may be zero.
+    grid (G, q): the nonlinear parameters of each grid point (names in `grid_names`).
+    n_params (G,): mean parameters counted at each grid point, the nonlinear ones included.
+    constraint: beta (b, G, r) -> feasible (b, G), or None.
     """
-    wt = np.ones((1, y.shape[1])) if w is None else w
-    wy = y * wt
-    gram_inv = np.linalg.inv(np.einsum("bn,np,nq->bpq", wt, fixed, fixed))  # symmetric
-    u = wy @ fixed
-    beta_fixed = (gram_inv @ u[..., None])[..., 0]
-    rss_fixed = (wy * y).sum(1) - (u * beta_fixed).sum(1)
-    cross = np.stack([(wt * fixed[:, j]) @ candidates.T for j in range(fixed.shape[1])], axis=-1)
-    g_cross = cross @ gram_inv
-    hh = wt @ (candidates**2).T
-    hmh = hh - (cross * g_cross).sum(-1)
-    hmy = wy @ candidates.T - (cross @ beta_fixed[..., None])[..., 0]
-    # a candidate inside the span of `fixed` (on the kept points) adds nothing
-    ok = hmh > 1e-10 * np.maximum(hh, 1e-300)
-    gamma = np.where(ok, hmy / np.where(ok, hmh, 1.0), 0.0)
-    rss = rss_fixed[:, None] - gamma * hmy
-    beta = beta_fixed[:, None, :] - g_cross * gamma[..., None]
-    return rss, gamma, beta
+
+    name: str
+    design: np.ndarray
+    grid: np.ndarray
+    grid_names: tuple[str, ...]
+    n_params: np.ndarray
+    constraint: Callable[[np.ndarray], np.ndarray] | None = None
+    cov: np.ndarray | None = None  # noise covariance (n, n): generalised least squares if set
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def whitened(self, cov: np.ndarray | None) -> GridFamily:
+        """The same family fit by generalised least squares with noise covariance `cov`."""
+        out = copy.copy(self)
+        out.cov, out._cache = cov, {}
+        return out
+
+    def whitener(self, keep: np.ndarray) -> np.ndarray | None:
+        """A with A Σ_kept Aᵀ = I (inverse Cholesky factor), or None without covariance."""
+        if self.cov is None:
+            return None
+        key = ("A", keep.tobytes())
+        if key not in self._cache:
+            self._cache[key] = np.linalg.inv(np.linalg.cholesky(self.cov[np.ix_(keep, keep)]))
+        return self._cache[key]
+
+    def bases(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the kept points: U (n_kept, G·r), orthonormal bases with dropped directions zeroed;
+        P (G, r, n_kept), pseudo-inverses; and P as (n_kept, G·r) (of the whitened design under GLS)."""
+        key = keep.tobytes()
+        if key not in self._cache:
+            x = self.design[:, keep, :]
+            a = self.whitener(keep)
+            if a is not None:
+                x = np.einsum("mn,gnr->gmr", a, x)
+            u, s, vt = np.linalg.svd(x, full_matrices=False)
+            ok = s > 1e-9 * np.maximum(s[:, :1], 1e-300)
+            u = u * ok[:, None, :]
+            inv_s = np.where(ok, 1.0 / np.where(ok, s, 1.0), 0.0)
+            pinv = np.einsum("gkr,gk,gnk->grn", vt, inv_s, u)
+            g, n, r = u.shape
+            self._cache[key] = (
+                np.ascontiguousarray(u.transpose(1, 0, 2).reshape(n, g * r)),
+                pinv,
+                np.ascontiguousarray(pinv.transpose(2, 0, 1).reshape(n, g * r)),
+            )
+        return self._cache[key]
 
 
-def _sigmoid_grid(bounds: Bounds, config: DetectionConfig) -> tuple[np.ndarray, np.ndarray]:
-    x0 = np.linspace(bounds.lo, bounds.hi, config.grid_x0)
-    k = np.geomspace(bounds.k_lo, bounds.k_hi, config.grid_k)
-    grid_x0, grid_k = np.meshgrid(x0, k, indexing="ij")
-    return grid_x0.ravel(), grid_k.ravel()
+@dataclass
+class FamilyFit:
+    """Best grid point of a family for each curve: rss (N,), index (N,), coef (N, r); NaN/-1 where unfit."""
+
+    family: GridFamily
+    rss: np.ndarray
+    index: np.ndarray
+    coef: np.ndarray
+
+    @property
+    def n_params(self) -> np.ndarray:
+        return np.where(self.index >= 0, self.family.n_params[np.maximum(self.index, 0)], np.nan)
+
+    def fitted(self) -> np.ndarray:
+        """Fitted values at every point of the axis (missing points included): (N, n)."""
+        x = self.family.design[np.maximum(self.index, 0)]
+        out = np.einsum("bnr,br->bn", x, np.nan_to_num(self.coef))
+        return np.where(self.index[:, None] >= 0, out, np.nan)
+
+    def grid_params(self) -> np.ndarray:
+        return np.where(self.index[:, None] >= 0, self.family.grid[np.maximum(self.index, 0)], np.nan)
 
 
-def sigmoid_grid_search(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray | None, bounds: Bounds, config: DetectionConfig, bands: int = 1
-) -> np.ndarray:
-    """Best (a, b, x0, k) on the (x0, k) grid in each of `bands` equal bands of x0: (B, bands, 4)."""
-    grid_x0, grid_k = _sigmoid_grid(bounds, config)
-    basis = sigmoid(grid_k[:, None] * (x[None, :] - grid_x0[:, None]))
-    rss, gamma, beta = _profile(np.ones((len(x), 1)), basis, y, w)
-    # grid_x0 is non-decreasing, so equal splits of the grid are bands of x0
-    band_index = np.array_split(np.arange(len(grid_x0)), bands)
-    best = np.stack([band[np.argmin(rss[:, band], axis=1)] for band in band_index], axis=1)
-    rows = np.arange(len(y))[:, None]
-    a = beta[rows, best, 0]
-    return np.stack([a, a + gamma[rows, best], grid_x0[best], grid_k[best]], axis=-1)
-
-
-def piecewise_grid_search(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray | None, bounds: Bounds, config: DetectionConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best breakpoint on the grid for each curve: rss (B,) and parameters (B, 4)."""
-    breaks = np.linspace(bounds.lo, bounds.hi, config.grid_breakpoint)
-    hinge = np.maximum(x[None, :] - breaks[:, None], 0.0)
-    rss, gamma, beta = _profile(np.column_stack([np.ones_like(x), x]), hinge, y, w)
-    best = np.argmin(rss, axis=1)
-    rows = np.arange(len(best))
-    params = np.column_stack([beta[rows, best, 0], beta[rows, best, 1], gamma[rows, best], breaks[best]])
-    return rss[rows, best], params
-
-
-def _model_fit(name: str, params: Sequence[float], rss: float, n: int) -> ModelFit:
-    return ModelFit(name, tuple(float(v) for v in params), float(rss), float(bic(rss, n, N_PARAMS[name])))
-
-
-def _sigmoid_residuals(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    a, b, x0, k = theta
-    return a + (b - a) * sigmoid(k * (x - x0)) - y
-
-
-def _sigmoid_jacobian(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:  # scipy passes y too
-    a, b, x0, k = theta
-    s = sigmoid(k * (x - x0))
-    slope = (b - a) * s * (1 - s)
-    return np.column_stack([1 - s, s, -k * slope, (x - x0) * slope])
-
-
-def _fit_sigmoid(x: np.ndarray, y: np.ndarray, bounds: Bounds, config: DetectionConfig) -> ModelFit:
-    """Grid search, then scipy least squares from the best grid point of each band of x0."""
-    starts = sigmoid_grid_search(x, y[None], None, bounds, config, bands=config.n_starts)[0]
-    lower = [-np.inf, -np.inf, bounds.lo, bounds.k_lo]
-    upper = [np.inf, np.inf, bounds.hi, bounds.k_hi]
-    best = None
-    for start in starts:
-        start = np.clip(start, lower, upper)
-        # a start still moving after 100 evaluations is on a flat ridge (no rise); the others decide
-        result = least_squares(
-            _sigmoid_residuals, start, jac=_sigmoid_jacobian, bounds=(lower, upper), args=(x, y), x_scale="jac",
-            max_nfev=100,
-        )
-        if best is None or result.cost < best.cost:
-            best = result
-    return _model_fit("sigmoid", best.x, 2 * best.cost, len(x))
-
-
-def _fit_polynomial(x: np.ndarray, y: np.ndarray, degree: int) -> ModelFit:
-    coef = np.polynomial.polynomial.polyfit(x, y, degree)
-    rss = ((np.polynomial.polynomial.polyval(x, coef) - y) ** 2).sum()
-    return _model_fit("constant" if degree == 0 else "linear", coef, rss, len(x))
-
-
-def fit_models(x: np.ndarray, y: np.ndarray, config: DetectionConfig = DetectionConfig()) -> dict[str, ModelFit]:
-    """Least-squares fits of the four models with their BIC, by name."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    bounds = location_bounds(x, config)
-    rss_pw, params_pw = piecewise_grid_search(x, y[None], None, bounds, config)
-    return {
-        "constant": _fit_polynomial(x, y, 0),
-        "linear": _fit_polynomial(x, y, 1),
-        "sigmoid": _fit_sigmoid(x, y, bounds, config),
-        "piecewise": _model_fit("piecewise", params_pw[0], rss_pw[0], len(x)),
-    }
-
-
-def ruptures_breakpoint(x: np.ndarray, y: np.ndarray, min_size: int = 3) -> float:
-    """x of the single breakpoint found by ruptures (linear regression cost on [1, x]), halfway
-    between the last point of the first segment and the first of the second."""
-    order = np.argsort(x, kind="stable")
-    x, y = np.asarray(x, float)[order], np.asarray(y, float)[order]
-    signal = np.column_stack([y, np.ones_like(x), x])
-    index = ruptures.Binseg(model="linear", min_size=min_size, jump=1).fit(signal).predict(n_bkps=1)[0]
-    return float((x[index - 1] + x[index]) / 2)
+def fit_family(family: GridFamily, y: np.ndarray, min_points: int = 1, chunk: int = 2048) -> FamilyFit:
+    """Least squares of every row of y (N, n) (NaN = missing point) over the family's grid."""
+    y = np.atleast_2d(np.asarray(y, float))
+    n_curves = len(y)
+    r = family.design.shape[2]
+    rss = np.full(n_curves, np.nan)
+    index = np.full(n_curves, -1)
+    coef = np.full((n_curves, r), np.nan)
+    keep = np.isfinite(y)
+    patterns, inverse = np.unique(keep, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    for p, pattern in enumerate(patterns):
+        if pattern.sum() < min_points:
+            continue
+        rows = np.flatnonzero(inverse == p)
+        u, pinv, pinv_flat = family.bases(pattern)
+        g = pinv.shape[0]
+        for start in range(0, len(rows), chunk):
+            sel = rows[start:start + chunk]
+            yc = y[np.ix_(sel, pattern)]
+            mean = yc.mean(1)
+            yc = yc - mean[:, None]  # every design holds the constant: only the intercept moves
+            a = family.whitener(pattern)
+            if a is not None:
+                yc = yc @ a.T
+            proj = (yc @ u).reshape(len(sel), g, r)
+            grid_rss = (yc * yc).sum(1)[:, None] - np.einsum("bgr,bgr->bg", proj, proj)
+            if family.constraint is not None:
+                beta = (yc @ pinv_flat).reshape(len(sel), g, r)
+                beta[..., 0] += mean[:, None]
+                grid_rss = np.where(family.constraint(beta), grid_rss, np.inf)
+            best = np.argmin(grid_rss, axis=1)
+            rss[sel] = np.maximum(grid_rss[np.arange(len(sel)), best], 0.0)
+            index[sel] = best
+            c = np.einsum("brn,bn->br", pinv[best], yc)
+            c[:, 0] += mean
+            coef[sel] = c
+    return FamilyFit(family, rss, index, coef)
