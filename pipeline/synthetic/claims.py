@@ -141,20 +141,24 @@ def _located(result: TransitionResult) -> str:
 def claim_transition(tables: Tables, cfg: SyntheticConfig) -> dict:
     """W2SG switches on past N*: the fraction of seeds whose W2S student (on the supervisor's labels)
     beats the noise-free supervisor rises from ≤ 0.2 to ≥ 0.9 across the grid. The headline value is
-    the mean gain over the noise-free supervisor for N ≥ 2N*: positive iff W2S beats its bias."""
+    the mean gain over the noise-free supervisor at the largest N: positive iff W2S beats its bias."""
     table = tables["transition"]
     curve = transition_curve(table)
     loc, loc_bias = (transition_location(curve["N"], curve[c]) for c in ("fraction", "fraction_bias"))
     past = table[table["N"] >= 2 * cfg.n_star]
-    m = past.mean(numeric_only=True)
+    top = table[table["N"] == table["N"].max()]
+    m = top.mean(numeric_only=True)
     first, last = curve.iloc[0], curve.iloc[-1]
     beats_bias = "yes" if m["gain"] > 0 else "no"
-    detail = (f"past 2N* (N ≥ {2 * cfg.n_star:.0f}): W2S beats the supervisor's bias: {beats_bias}, "
+    detail = (f"at the largest N = {last['N']:.0f} = {last['factor']:g}·N*: W2S beats the supervisor's bias: "
+              f"{beats_bias}, "
               f"error {m['err_w2s']:.3f} vs the noise-free supervisor's {m['err_sup']:.3f} (gain {m['gain']:+.3f} = "
               f"bias part {m['bias_part']:+.3f} + noise part {m['noise_part']:+.3f}; "
-              f"{past['beats'].mean():.0%} of seed×N beat it); on the noise-free labels {m['err_w2s_clean']:.3f} "
-              f"({past['beats_bias'].mean():.0%} beat it); noisy supervisor labels {m['err_sup_noisy']:.3f}, ceiling "
-              f"{m['err_ceiling']:.3f}, PGR {m['pgr']:.2f}; fraction beating the noise-free supervisor "
+              f"{top['beats'].mean():.0%} of seeds beat it); on the noise-free labels {m['err_w2s_clean']:.3f} "
+              f"({top['beats_bias'].mean():.0%} beat it); noisy supervisor labels {m['err_sup_noisy']:.3f}, ceiling "
+              f"{m['err_ceiling']:.3f}, PGR {m['pgr']:.2f}; over all N ≥ 2N*: gain {past['gain'].mean():+.3f} = "
+              f"bias part {past['bias_part'].mean():+.3f} + noise part {past['noise_part'].mean():+.3f}, "
+              f"{past['beats'].mean():.0%} of seed×N beat it; fraction beating the noise-free supervisor "
               f"{first['fraction']:.1f} at N={first['N']:.0f} → {last['fraction']:.1f} at N={last['N']:.0f}, "
               f"crossing 0.5 at N ≈ {loc:.0f}; detector: {_located(shared_detector(table))}; "
               f"bias part alone (noise-free labels): {first['fraction_bias']:.1f} → {last['fraction_bias']:.1f}, "
