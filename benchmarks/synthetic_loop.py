@@ -10,6 +10,7 @@ noisy: the median of the repeats is reported.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
@@ -17,10 +18,10 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from pipeline.synthetic.dynamics import descend, directions_at_overlap
+from pipeline.synthetic.dynamics import descend
 from pipeline.synthetic.model import make_problem
 
-D, N_TRAIN, N_TEST, SEEDS, STEPS, KAPPA, ETA, ALPHA = 200, 1000, 1000, 10, 200, 2.0, 0.003, 0.3
+D, N_TRAIN, N_TEST, SEEDS, STEPS, KAPPA, ETA, ALPHA = 200, 1000, 1000, 10, 200, 0.3, 0.003, 0.3
 OVERLAPS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
 
@@ -29,14 +30,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     repeats = parser.parse_args().repeats
     p = make_problem(d=D, kappa=KAPPA, k=3, sigma_w=1.0, n_train=N_TRAIN, n_test=N_TEST, seeds=SEEDS, seed=0)
-    w0 = directions_at_overlap(p.theta, OVERLAPS, seed=0)
+    w0 = p.starts_at_overlap(OVERLAPS)
     labels = np.repeat(p.weak(ALPHA, "train")[..., None], len(OVERLAPS), axis=-1)
-    y_test = p.gold("test")
 
     def run(seeds: slice, columns: slice) -> np.ndarray:
-        return descend(w0[seeds, columns], p.x_train[seeds], labels[seeds, :, columns], k=3, theta=p.theta[seeds],
-                       kappa=KAPPA, eta=ETA, steps=STEPS, x_test=p.x_test[seeds], y_test=y_test[seeds],
-                       record_every=10).w
+        part = dataclasses.replace(p, theta=p.theta[seeds], xi=p.xi[seeds], x_train=p.x_train[seeds],
+                                   eps_train=p.eps_train[seeds], x_test=p.x_test[seeds], eps_test=p.eps_test[seeds])
+        return descend(w0[seeds, columns], part.x_train, labels[seeds, :, columns], k=3, eta=ETA, steps=STEPS,
+                       scorer=part, record_every=10).w
 
     def batched() -> np.ndarray:
         return run(slice(None), slice(None))

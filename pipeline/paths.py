@@ -92,3 +92,16 @@ def synthetic_table(name: str) -> str:
 
 def synthetic_figure(name: str) -> str:
     return f"{synthetic_dir()}/figures/{name}.png"
+
+
+def synthetic_scaling_dir() -> str:
+    return f"{RESULTS}/synthetic_scaling"
+
+
+def synthetic_scaling_table(name: str) -> str:
+    """`scaling` (per d, κ, seed and N) or `widths` (per d, κ and criterion)."""
+    return f"{synthetic_scaling_dir()}/{name}.csv"
+
+
+def synthetic_scaling_figure() -> str:
+    return f"{synthetic_scaling_dir()}/figures/scaling.png"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Mapping
@@ -27,6 +28,10 @@ class SyntheticConfig:
     seeds: int
     geometry_seeds: int
     seed: int
+    scaling_dims: tuple[int, ...]
+    scaling_kappas: tuple[float, ...]
+    scaling_factors: tuple[float, ...]
+    scaling_seeds: int
 
     @classmethod
     def from_mapping(cls, params: Mapping) -> SyntheticConfig:
@@ -55,6 +60,10 @@ class SyntheticConfig:
             seeds=int(params["seeds"]),
             geometry_seeds=int(params["geometry_seeds"]),
             seed=int(params["seed"]),
+            scaling_dims=tuple(int(d) for d in params["scaling_dims"]),
+            scaling_kappas=tuple(float(k) for k in params["scaling_kappas"]),
+            scaling_factors=tuple(float(f) for f in params["scaling_factors"]),
+            scaling_seeds=int(params["scaling_seeds"]),
         )
         cfg._check()
         return cfg
@@ -74,6 +83,12 @@ class SyntheticConfig:
             problems.append("pretrain_factors must give strictly increasing sample sizes N = factor·d/κ² ≥ 1")
         if not self.start_overlaps or not all(0 < r < 1 for r in self.start_overlaps):
             problems.append("start_overlaps must lie in (0, 1)")
+        if len(self.scaling_dims) < 2 or min(self.scaling_dims) < 2 or not self.scaling_kappas \
+                or min(self.scaling_kappas) <= 0 or self.scaling_seeds < 1:
+            problems.append("scaling_dims (at least two, ≥ 2), scaling_kappas (positive) and scaling_seeds must be set")
+        if len(self.scaling_factors) < 2 or any(b <= a for a, b in itertools.pairwise(self.scaling_factors)) \
+                or self.scaling_factors[0] <= 0:
+            problems.append("scaling_factors must be positive and strictly increasing")
         if problems:
             raise ValueError("synthetic config: " + "; ".join(problems))
 
@@ -85,3 +100,10 @@ class SyntheticConfig:
     @property
     def pretrain_sizes(self) -> list[int]:
         return [round(f * self.n_star) for f in self.pretrain_factors]
+
+    def at_size(self, d: int, kappa: float) -> SyntheticConfig:
+        """The same problem at dimension d and spike κ, n_train scaled with d (n_train/d kept), and
+        the pre-training grid replaced by `scaling_factors`, with `scaling_seeds` replicates."""
+        return dataclasses.replace(self, d=d, kappa=kappa, n_train=round(self.n_train * d / self.d),
+                                   pretrain_factors=self.scaling_factors,
+                                   seeds=self.scaling_seeds)

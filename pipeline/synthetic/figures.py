@@ -40,49 +40,57 @@ def geometry(table: pd.DataFrame, d: int, kappa: float) -> Figure:
     return fig
 
 
-def random_init(table: pd.DataFrame) -> Figure:
-    """|overlap| and test error vs step of random-start students, weak and gold labels."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+def pretraining(table: pd.DataFrame) -> Figure:
+    """|overlap| vs step per seed for the three starts (random, own inputs, pre-trained), on weak
+    (solid) and gold (dashed) labels, beside the final test errors."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     data = table.assign(abs_overlap=table["overlap"].abs())
-    sns.lineplot(data=data, x="step", y="abs_overlap", hue="labels", units="seed", estimator=None,
-                 lw=0.8, ax=axes[0])
-    axes[0].set(ylabel="|⟨w, θ*⟩|", ylim=(0, 1), title="Random start: overlap per seed")
-    sns.lineplot(data=data, x="step", y="test_error", hue="labels", units="seed", estimator=None,
-                 lw=0.8, ax=axes[1])
-    axes[1].axhline(table["err_weak"].mean(), color="k", ls="--", label="weak supervisor")
-    axes[1].set(ylabel="test MSE vs gold", title="Random start: test error per seed")
+    sns.lineplot(data=data, x="step", y="abs_overlap", hue="start", style="labels", units="seed", estimator=None,
+                 lw=0.7, ax=axes[0])
+    axes[0].set(ylabel="|⟨w, θ*⟩|", ylim=(0, 1), title="Student overlap per seed, by start")
+    axes[0].legend(fontsize=7)
+    end = data[data["step"] == data["step"].max()]
+    sns.stripplot(data=end, x="start", y="test_error", hue="labels", dodge=True, ax=axes[1])
+    axes[1].axhline(table["err_sup"].mean(), color="k", ls="--", label="noise-free supervisor")
+    axes[1].set(yscale="log", ylabel="final test MSE vs gold", title="Final error by start")
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
-def transition(curve: pd.DataFrame, n_star: float, location: float) -> Figure:
-    """Fraction of seeds beating the supervisor and mean gain vs N, with N* and the estimate."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, column, label in ((axes[0], "fraction", "fraction of seeds with err_w2s < err_weak"),
-                              (axes[1], "gain", "mean gain err_weak − err_w2s")):
-        ax.plot(curve["N"], curve[column], "o-")
+def transition(curve: pd.DataFrame, n_star: float) -> Figure:
+    """Left: fraction of seeds beating the noise-free supervisor vs N, on its labels and on its
+    noise-free labels. Right: mean errors vs N (student on each label set, supervisor, ceiling)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].plot(curve["N"], curve["fraction"], "o-", label="W2S (supervisor's labels)")
+    axes[0].plot(curve["N"], curve["fraction_bias"], "s--", label="noise-free labels (bias part alone)")
+    axes[0].set(ylabel="fraction of seeds below the noise-free supervisor", ylim=(-0.05, 1.05),
+                title="Beating the supervisor's bias vs pre-training")
+    for column, label in (("err_w2s", "W2S student"), ("err_w2s_clean", "student on noise-free labels"),
+                          ("err_ceiling", "gold ceiling"), ("err_sup", "noise-free supervisor (baseline)"),
+                          ("err_sup_noisy", "supervisor's noisy labels")):
+        style = "--" if column.startswith("err_sup") else "o-"
+        axes[1].plot(curve["N"], curve[column], style, label=label)
+    axes[1].set(yscale="log", ylabel="mean test MSE vs gold", title="Errors vs pre-training")
+    for ax in axes:
         ax.axvline(n_star, color="C3", lw=1, label="N* (BBP threshold)")
-        if np.isfinite(location):
-            ax.axvline(location, color="C2", ls="--", lw=1, label=f"transition ≈ {location:.0f}")
-        ax.set(xscale="log", xlabel="pre-training samples N", ylabel=label)
+        ax.set(xscale="log", xlabel="pre-training samples N")
         ax.legend(fontsize=7)
-    axes[1].axhline(0, color="k", lw=0.8)
-    axes[0].set_title("Weak-to-strong generalization vs pre-training")
     fig.tight_layout()
     return fig
 
 
 def saturation(table: pd.DataFrame) -> Figure:
-    """Test error vs step per bias angle α; the weak supervisors' errors dashed, the ceiling grey."""
+    """Test error vs step per spurious weight α; the noise-free supervisors' errors dashed, the
+    ceiling grey."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     palette = sns.color_palette(n_colors=table["alpha"].nunique())
     sns.lineplot(data=table, x="step", y="err_w2s", hue="alpha", palette=palette, errorbar="sd", ax=ax)
     for color, (_, group) in zip(palette, table.groupby("alpha")):
-        ax.axhline(group["err_weak"].mean(), color=color, ls="--", lw=1)
+        ax.axhline(group["err_sup"].mean(), color=color, ls="--", lw=1)
     ceiling = table.groupby("step")["err_ceiling"].mean()
     ax.plot(ceiling.index, ceiling.to_numpy(), color="0.5", label="gold ceiling")
-    ax.set(yscale="log", ylabel="test MSE vs gold (dashed: weak supervisor)", title="Improve, then saturate")
+    ax.set(yscale="log", ylabel="test MSE vs gold (dashed: noise-free supervisor)", title="Improve, then saturate")
     ax.legend(title="α (rad)", fontsize=7)
     fig.tight_layout()
     return fig
@@ -130,8 +138,8 @@ def draw(tables: Mapping[str, pd.DataFrame], cfg: SyntheticConfig) -> Iterator[t
     """The six figures, one at a time, so that each can be written and closed before the next."""
     curve = claims.transition_curve(tables["transition"])
     yield "geometry", geometry(tables["geometry"], cfg.d, cfg.kappa)
-    yield "random_init", random_init(tables["random_init"])
-    yield "transition", transition(curve, cfg.n_star, claims.transition_location(curve["N"], curve["fraction"]))
+    yield "pretraining", pretraining(tables["pretraining"])
+    yield "transition", transition(curve, cfg.n_star)
     yield "saturation", saturation(tables["saturation"])
     reg = claims.region(tables["effective_region"], cfg)
     yield "effective_region", effective_region(tables["effective_region"], reg)

@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from pipeline.synthetic import EXPERIMENTS, run_synthetic
+from pipeline.synthetic.synthetic_scaling import run_synthetic_scaling
 from tests.synthetic.helpers import small
 
-NAMES = ["geometry", "random_init", "transition", "saturation", "effective_region", "bound"]
+NAMES = ["geometry", "pretraining", "transition", "saturation", "effective_region", "bound"]
 
 
 def outputs(root) -> dict[str, str]:
@@ -19,6 +20,7 @@ def outputs(root) -> dict[str, str]:
 
 def test_run_synthetic_writes_every_output(tmp_path):
     params = {**small(d=40, n_train=200, n_test=200, steps=20, seeds=2).__dict__}
+    params = {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
     run_synthetic(params, outputs(tmp_path))
     assert tuple(NAMES) == EXPERIMENTS
     for name in NAMES:
@@ -34,3 +36,14 @@ def test_run_synthetic_names_missing_outputs_before_running(tmp_path):
     with pytest.raises(KeyError, match="figure_bound"):
         run_synthetic({**small().__dict__}, given)
     assert not list(tmp_path.iterdir())
+
+
+def test_run_synthetic_scaling_writes_its_outputs_and_a_width_per_d_kappa_and_criterion(tmp_path):
+    params = {**small(n_test=200, steps=20).__dict__}
+    paths = {"scaling": str(tmp_path / "scaling.csv"), "widths": str(tmp_path / "widths.csv"),
+             "figure": str(tmp_path / "figures" / "scaling.png")}
+    run_synthetic_scaling(params, paths)
+    table, widths = pd.read_csv(paths["scaling"]), pd.read_csv(paths["widths"])
+    assert sorted(table["d"].unique()) == [40, 60] and set(table["n_train"]) == {200, 300}
+    assert len(widths) == 2 * 1 * 2 and set(widths["criterion"]) == {"beats", "beats_bias"}
+    assert (tmp_path / "figures" / "scaling.png").stat().st_size > 0

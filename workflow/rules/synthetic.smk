@@ -24,3 +24,29 @@ rule synthetic:
         synthetic=config.get("synthetic"),
     script:
         "../scripts/synthetic.py"
+
+
+# opt-in (not in `all`): snakemake synthetic_scaling
+rule synthetic_scaling:
+    output:
+        scaling=paths.synthetic_scaling_table("scaling"),
+        widths=paths.synthetic_scaling_table("widths"),
+        figure=report(
+            paths.synthetic_scaling_figure(),
+            caption="../report/synthetic_scaling.rst",
+            category="Synthetic",
+        ),
+    log:
+        paths.log("synthetic_scaling"),
+    benchmark:
+        paths.job_stats("synthetic_scaling")
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=60,
+    params:
+        synthetic=config.get("synthetic"),
+    script:
+        "../scripts/synthetic_scaling.py"
