@@ -11,7 +11,7 @@ from pipeline.analysis.curves import Loader, analyze_curves, example_curves, exc
 from pipeline.analysis.quality import add_gold_dprime, correlation_table, lag_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
 from pipeline.analysis.transition import DetectionConfig
-from pipeline.checkpoints.integrity import duplicate_revisions
+from pipeline.checkpoints.integrity import flagged_revisions
 from pipeline.config import AnalysisConfig
 from pipeline.io import write_table, write_text
 
@@ -24,8 +24,8 @@ def excluded_revisions(
     metrics: pd.DataFrame, settings: AnalysisConfig, integrity: pd.DataFrame
 ) -> dict[str, list[str]]:
     """{model: revisions left out of the fits}: `exclude_revisions` for every model, and the
-    revisions whose weights duplicate an earlier one's unless `exclude_duplicates` is false."""
-    duplicates = duplicate_revisions(integrity) if settings.exclude_duplicates else {}
+    revisions the integrity pre-flight flagged unless `exclude_duplicates` is false."""
+    duplicates = flagged_revisions(integrity) if settings.exclude_duplicates else {}
     return {m: sorted({*settings.exclude_revisions, *duplicates.get(m, [])}) for m in metrics["model"].unique()}
 
 
@@ -45,7 +45,9 @@ def run_analysis(
     lags = lag_table(
         metrics, predictions, exclude_revisions=exclude, quality_min_effect=settings.min_effect, config=config
     )
-    return AnalysisResults(transitions, correlations, lags, metrics, exclude)
+    flagged = integrity[integrity["flag"].notna()]
+    flags = {(row.model, row.revision): f"{row.flag}; kept {row.duplicate_of}" for row in flagged.itertuples()}
+    return AnalysisResults(transitions, correlations, lags, metrics, exclude, flags)
 
 
 def write_analysis(
@@ -57,7 +59,7 @@ def write_analysis(
     outputs: Mapping[str, str],
 ) -> None:
     """Write the transitions, correlations and lags tables and the summary."""
-    integrity = pd.read_csv(integrity_path, dtype={"duplicate_of": str})
+    integrity = pd.read_csv(integrity_path, dtype={"flag": str, "duplicate_of": str, "reason": str})
     results = run_analysis(pd.read_csv(metrics_path), predictions, settings, min_margin, integrity)
     for name in ("transitions", "correlations", "lags"):
         write_table(getattr(results, name), outputs[name])
