@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 PYTHIA_TOKENS_PER_STEP = 2_097_152  # 1024 sequences of 2048 tokens
 
-# Named groups: `step`; optional `step_unit` (k: thousands of steps), `tokens` with `unit`
-# (K, M, B, T), `stage`. Matched against the whole name.
+# Named groups: `step`; optional `step_unit` (k: thousands of steps), `tokens` (may be decimal)
+# with `unit` (K, M, B, T, any case), `stage`. Matched against the whole name.
 NAMING_PRESETS = {
     # Pythia `step143000`; OLMo `step20000-tokens84B` (the token count read, never built)
     "step": r"step(?P<step>\d+)(?:-tokens(?P<tokens>\d+)(?P<unit>[MB]))?",
@@ -100,9 +100,9 @@ def parse_revision(name: str, tokens_per_step: int | None = None, naming: object
         tried = "; ".join(f"{label}: {p.pattern}" for label, p in naming_patterns(naming).items())
         raise NamingError(f"revision {name!r} is not of a known form; patterns tried: {tried}")
     groups = match.groupdict()
-    step = int(groups["step"]) * _STEP_UNITS.get(groups.get("step_unit") or "", 1)
+    step = int(groups["step"]) * _STEP_UNITS.get((groups.get("step_unit") or "").lower(), 1)
     if groups.get("tokens") is not None:
-        tokens = round(float(groups["tokens"]) * _TOKEN_UNITS.get(groups.get("unit") or "", 1))
+        tokens = round(float(groups["tokens"]) * _TOKEN_UNITS.get((groups.get("unit") or "").upper(), 1))
     elif tokens_per_step is not None:
         tokens = step * tokens_per_step
     else:
