@@ -258,3 +258,10 @@ def test_analyze_curves_returns_one_row_per_curve():
     table.loc[0, "gain"] += 0.01
     with pytest.raises(ValueError, match="do not reproduce"):
         list(example_curves(table, ("gain", "pgr"), lambda model, revision: store[(model, revision)], 0.02))
+
+
+def test_bootstrap_locations_of_a_curve_too_short_to_fit_are_missing():
+    from pipeline.analysis.transition.bootstrap import bootstrap_locations
+
+    located = bootstrap_locations(np.array([0.0]), np.zeros((3, 1)))
+    assert np.isnan(located["x0"]).all() and np.isnan(located["breakpoint"]).all() and len(located["x0"]) == 3

@@ -70,6 +70,8 @@ def bootstrap_locations(
     w = np.isfinite(curves).astype(float)
     y = np.where(w > 0, curves, 0.0)
     valid = w.sum(1) >= 2 * config.min_side
+    if not valid.any():  # e.g. a trajectory of one revision: there is no interval to place a transition in
+        return {"x0": np.full(len(curves), np.nan), "breakpoint": np.full(len(curves), np.nan)}
     w = np.where(valid[:, None], w, 1.0)  # keeps the normal equations of hopeless replicates solvable
     mask = None if w.all() else w
     bounds = location_bounds(x, config)
