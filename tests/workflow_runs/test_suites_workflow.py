@@ -17,6 +17,7 @@ import pytest
 import torch
 import yaml
 
+import pipeline.paths as paths
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 from tests.fakes.families import FAMILIES, tiny_config, write_shared_layer_config
 from tests.fakes.hub_server import folder_files, serve
@@ -106,7 +107,7 @@ def test_every_architecture_family_runs_and_its_early_stop_equals_output_hidden_
     workdir, _ = suites_run
     metrics = _metrics(workdir)
     assert sorted(metrics.loc[metrics["model"] == family, "layer"]) == LAYERS
-    features, _ = load_activations(workdir / "results" / "activations" / family / "step0.npz", "reviews")
+    features, _ = load_activations(workdir / paths.activations(family, "step0"), "reviews")
     texts = pd.read_parquet(workdir / "results" / "tasks" / "reviews.parquet")["text"].tolist()[:8]
     folder = workdir / "families" / family / "step0"
     from transformers import AutoTokenizer
@@ -165,5 +166,6 @@ def test_missing_paths_bad_naming_and_blockless_models_fail_at_dag_build(suites_
     }
     for message, edited in expected.items():
         result = _dry_run(workdir, edited)
-        assert result.returncode != 0 and message in result.stderr, (message, result.stderr[-2000:])
-        assert "Job stats" not in result.stdout  # no job was planned
+        output = result.stdout + result.stderr
+        assert result.returncode != 0 and message in output, (message, output[-2000:])
+        assert "Job stats" not in output  # no job was planned
