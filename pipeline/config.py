@@ -60,7 +60,7 @@ class ExtractionConfig(Section):
     layers: tuple[int, ...]
     """Hidden-state indices (0 = embeddings, negative from the end)."""
     pooling: str = "last"
-    """last non-pad token, or mean over tokens."""
+    """last non-pad token, first one (an encoder's CLS position), or mean over tokens."""
     batch_size: int = 64
     """Texts per batch at most (max_tokens usually binds first)."""
     max_length: int = 512
@@ -133,7 +133,7 @@ class AnalysisConfig(Section):
     correlation_test: str = "permutation"
     """p of the differenced correlation: permutation of differences, or neff (effective sample size)."""
     exclude_duplicates: bool = True
-    """Leave revisions whose weights duplicate another revision's out of the fits."""
+    """Leave the revisions the integrity pre-flight flags out of the fits."""
     exclude_revisions: tuple[str, ...] = ()
     """Revisions left out of the fits, for every model."""
 

@@ -3,12 +3,16 @@ when the DAG is built, before any job starts."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 
+from pipeline.checkpoints.hub import branch_commits, resolve_commit
 from pipeline.checkpoints.revisions import UnknownRevisionError
-from pipeline.checkpoints.schedule import model_revisions, schedule
+from pipeline.checkpoints.schedule import local_root, manifest_commits, model_revisions, schedule, step_repos
 from pipeline.config import ConfigError
 from pipeline.resources import job_resources
+from pipeline.tasks.files import file_paths
 
 
 def check_config(config: Mapping) -> None:
@@ -19,12 +23,16 @@ def check_config(config: Mapping) -> None:
         raise ConfigError("models of source 'tiny' need the sections tiny.model and tiny.train")
     if any(spec["source"] == "tiny" for spec in config["tasks"].values()) and "corpus" not in tiny:
         raise ConfigError("tasks of source 'tiny' need the section tiny.corpus")
+    check_paths(config)
     for model in models:
         try:
             model_revisions(config, model)
             job_resources(config, model, "extract")
         except (ValueError, OSError) as error:
             raise ConfigError(str(error)) from None
+    for model, spec in models.items():
+        if spec["source"] == "local":
+            check_model_blocks(config, model)
     weak = config["weak_supervisor"]
     if weak["kind"] == "probe":
         if weak["model"] not in models:
@@ -36,3 +44,40 @@ def check_config(config: Mapping) -> None:
             raise ConfigError(
                 f"weak_supervisor.layer {weak['layer']} is not among extraction.layers {config['extraction']['layers']}"
             )
+
+
+def check_paths(config: Mapping) -> None:
+    """Every local checkpoint folder and task file exists, checked on every DAG build: a path
+    changed to a missing one fails here even where outputs of an earlier, valid path exist."""
+    for model, spec in config["models"].items():
+        if spec["source"] == "local" and not Path(spec["path"]).is_dir():
+            raise ConfigError(f"models.{model}.path: checkpoint folder {spec['path']!r} does not exist")
+    for task, spec in config["tasks"].items():
+        if spec["source"] == "file":
+            for path in file_paths(spec):
+                if not Path(path).is_file():
+                    raise ConfigError(f"tasks.{task}.path: file {path!r} does not exist")
+
+
+def check_model_blocks(config: Mapping, model: str) -> None:
+    """The model's architecture has a list of its blocks, from its config.json alone (local: at
+    DAG build; hub: in the integrity pre-flight, which downloads only config.json)."""
+    from pipeline.extraction.engine import check_blocks
+
+    spec = config["models"][model]
+    revision = model_revisions(config, model)[-1].name
+    try:
+        if spec["source"] != "hub":
+            check_blocks(Path(local_root(config, model)) / revision)
+            return
+        from huggingface_hub import hf_hub_download
+
+        repos = step_repos(spec)
+        repo, branch = (repos[revision], "main") if repos is not None else (spec["repo"], revision)
+        commits = manifest_commits(spec)
+        commit = resolve_commit(repo, branch, commits if commits is not None else branch_commits(repo))
+        with tempfile.TemporaryDirectory(prefix="config-") as folder:
+            hf_hub_download(repo, "config.json", revision=commit, local_dir=folder)
+            check_blocks(folder)
+    except TypeError as error:
+        raise ConfigError(f"model {model!r} ({revision}): {error}") from None

@@ -38,8 +38,10 @@ def local_parameters(root: str | Path) -> float | None:
     if found is None:
         return None
     c = json.loads(found.read_text())
-    return shape_parameters(c["num_hidden_layers"], c["hidden_size"], c.get("vocab_size", 0),
-                            c.get("tie_word_embeddings", False))
+    layers, hidden = c.get("num_hidden_layers", c.get("n_layer")), c.get("hidden_size", c.get("n_embd"))  # GPT-2
+    if layers is None or hidden is None:
+        return None
+    return shape_parameters(layers, hidden, c.get("vocab_size", 0), c.get("tie_word_embeddings", False))
 
 
 def model_parameters(config: Mapping, model: str) -> float:

@@ -9,7 +9,8 @@ OLMO = "allenai/OLMo-tiny-hf"
 OLMO_REVISIONS = [
     "step0-tokens0B", "step1000-tokens4B", "step2000-tokens8B", "step3000-tokens13B", "step4000-tokens17B"
 ]
-OLMO_DUPLICATE = "step5000-tokens21B"  # serves step4000's weights, as some real branches do
+# the final revision; the branch before it serves its weights, as some real branches serve the final ones
+OLMO_DUPLICATE = "step5000-tokens21B"
 
 
 def load_config(name: str) -> dict:

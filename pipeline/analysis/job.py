@@ -14,7 +14,7 @@ from pipeline.analysis.quality import add_gold_dprime
 from pipeline.analysis.scaling import scaling_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
 from pipeline.analysis.transition import DetectionConfig
-from pipeline.checkpoints.integrity import duplicate_revisions
+from pipeline.checkpoints.integrity import flagged_revisions
 from pipeline.config import AnalysisConfig, MetricsConfig
 from pipeline.io import write_table, write_text
 
@@ -29,8 +29,8 @@ def excluded_revisions(
     metrics: pd.DataFrame, settings: AnalysisConfig, integrity: pd.DataFrame
 ) -> dict[str, list[str]]:
     """{model: revisions left out of the fits}: `exclude_revisions` for every model, and the
-    revisions whose weights duplicate an earlier one's unless `exclude_duplicates` is false."""
-    duplicates = duplicate_revisions(integrity) if settings.exclude_duplicates else {}
+    revisions the integrity pre-flight flagged unless `exclude_duplicates` is false."""
+    duplicates = flagged_revisions(integrity) if settings.exclude_duplicates else {}
     return {m: sorted({*settings.exclude_revisions, *duplicates.get(m, [])}) for m in metrics["model"].unique()}
 
 
@@ -57,7 +57,9 @@ def run_analysis(
     correlations = correlation_table(kept, predictions, margin_rule, trajectories=trajectories,
                                      test=settings.correlation_test)
     lags = lag_table(kept, predictions, quality_min_effect=settings.min_effect, config=config)
-    return AnalysisResults(transitions, correlations, lags, scaling_table(transitions, sizes), metrics, exclude)
+    flagged = integrity[integrity["flag"].notna()]
+    flags = {(row.model, row.revision): f"{row.flag}; kept {row.duplicate_of}" for row in flagged.itertuples()}
+    return AnalysisResults(transitions, correlations, lags, scaling_table(transitions, sizes), metrics, exclude, flags)
 
 
 def write_analysis(
@@ -72,7 +74,7 @@ def write_analysis(
     n_jobs: int = 1,
 ) -> None:
     """Write the transitions, correlations, lags and scaling tables and the summary."""
-    integrity = pd.read_csv(integrity_path, dtype={"duplicate_of": str})
+    integrity = pd.read_csv(integrity_path, dtype={"flag": str, "duplicate_of": str, "reason": str})
     results = run_analysis(pd.read_csv(metrics_path), predictions, settings, margin_rule, integrity, trajectories,
                            sizes, n_jobs)
     for name in ("transitions", "correlations", "lags", "scaling"):

@@ -4,6 +4,7 @@ both curves, so their shared noise cancels in the difference)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
@@ -71,7 +72,8 @@ def transition_lag(
             step[keep], observed, tokens=tokens, resample=lambda rng, n, b=boot: b, config=configs[name]
         )
         located[name] = transition_locations(axis.x, boot, configs[name])
-    q, g = results["quality"], results["gain"]
+    # a curve too short to fit has no estimates: NaN
+    q, g = (dict.fromkeys(("sigmoid_x", "breakpoint_x"), math.nan) | results[name] for name in ("quality", "gain"))
     lag_ci = percentile_ci(located["gain"]["x0"] - located["quality"]["x0"], config.ci_level)
     bp_ci = percentile_ci(located["gain"]["breakpoint"] - located["quality"]["breakpoint"], config.ci_level)
     to_step = [float(v) for v in axis.to_step(np.array([q["sigmoid_x"], g["sigmoid_x"], q["breakpoint_x"],

@@ -26,10 +26,16 @@ class AnalysisResults:
     scaling: pd.DataFrame
     metrics: pd.DataFrame  # the metrics table with gold_dprime
     excluded: dict[str, list[str]]
+    flags: dict[tuple[str, str], str]  # (model, revision) -> why the integrity pre-flight flagged it
 
 
 def _step(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:,.0f}"
+
+
+def _excluded(model: str, revision: str, flags: dict[tuple[str, str], str]) -> str:
+    why = flags.get((model, revision))
+    return f"{revision} ({why})" if why else revision
 
 
 def _p(value: float) -> str:
@@ -78,9 +84,10 @@ def summary_markdown(results: AnalysisResults) -> str:
                   "the margin rule (informative gaps; see metrics.csv's pgr_margin)."]
     excluded = {model: revisions for model, revisions in results.excluded.items() if revisions}
     if excluded:
-        lines += ["", "Left out of the fits (listed in `analysis.exclude_revisions`, or duplicate weights in "
+        lines += ["", "Left out of the fits (listed in `analysis.exclude_revisions`, or flagged in "
                   "`results/tables/integrity.csv`): "
-                  + "; ".join(f"{model}: {', '.join(revisions)}" for model, revisions in excluded.items()) + "."]
+                  + "; ".join(f"{model}: {', '.join(_excluded(model, r, results.flags) for r in revisions)}"
+                              for model, revisions in excluded.items()) + "."]
     lines += ["", "## Late checkpoints", ""]
     metrics = results.metrics
     last = metrics.loc[metrics.groupby(["model", "task", "layer"])["step"].idxmax()]

@@ -2,7 +2,8 @@
 
 Pythia's schedule is fixed and can be constructed. OLMo's branch names carry a token count
 that is not a fixed multiple of the step, so they are only ever parsed from real branch
-names, never built.
+names, never built. How a suite names its revisions is data: a naming scheme is a preset of
+`NAMING_PRESETS` or a user regex with the named groups `step` (optional `tokens`, `unit`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,54 @@ from dataclasses import dataclass
 
 PYTHIA_TOKENS_PER_STEP = 2_097_152  # 1024 sequences of 2048 tokens
 
-_REVISION_PATTERN = re.compile(
-    r"^(?:(?P<stage>stage\d+)-)?(?:ingredient\d+-)?step(?P<step>\d+)(?:-tokens(?P<tokens>\d+)(?P<unit>[MB]))?$"
-)
-_TOKEN_UNITS = {"M": 10**6, "B": 10**9}
+# Named groups: `step`; optional `step_unit` (k: thousands of steps), `tokens` (may be decimal)
+# with `unit` (K, M, B, T, any case), `stage`. Matched against the whole name.
+NAMING_PRESETS = {
+    # Pythia `step143000`; OLMo `step20000-tokens84B` (the token count read, never built)
+    "step": r"step(?P<step>\d+)(?:-tokens(?P<tokens>\d+)(?P<unit>[MB]))?",
+    # OLMo-2 `stage1-step1000-tokens3B`, mid-training `stage2-ingredient1-step5-tokens9B`
+    "olmo2": r"(?P<stage>stage\d+)-(?:ingredient\d+-)?step(?P<step>\d+)-tokens(?P<tokens>\d+)(?P<unit>[MB])",
+    # Hugging Face Trainer output folders (and branches pushed from them) `checkpoint-500`
+    "trainer": r"checkpoint-(?P<step>\d+)",
+    # MultiBERTs, one repo per step: `multiberts-seed_0-step_20k` (steps in thousands)
+    "multiberts": r"(?:.*-)?step_(?P<step>\d+)(?P<step_unit>k)",
+    # LLM360 Amber and CrystalCoder branches `ckpt_000` … `ckpt_358` (a checkpoint index)
+    "llm360": r"ckpt_(?P<step>\d+)",
+    # TinyLlama v1.1 branches `step-300000` (TinyLlama/tinyLLaMA-v1.1-checkpoints)
+    "dash_step": r"step-(?P<step>\d+)",
+}
+_TOKEN_UNITS = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+_STEP_UNITS = {"k": 10**3}
+
+
+class NamingError(ValueError):
+    """Revision names that a naming scheme does not recognise; names them and the patterns tried."""
+
+
+def naming_patterns(naming: object = None) -> dict[str, re.Pattern]:
+    """{label: compiled pattern} of a naming scheme: None (every preset, in order), a preset's
+    name, or {"regex": pattern} with a named group `step`."""
+    if naming is None:
+        return {name: re.compile(p) for name, p in NAMING_PRESETS.items()}
+    if isinstance(naming, str):
+        if naming not in NAMING_PRESETS:
+            raise NamingError(
+                f"naming {naming!r} is not a preset: use one of {sorted(NAMING_PRESETS)} or {{regex: ...}}"
+            )
+        return {naming: re.compile(NAMING_PRESETS[naming])}
+    if isinstance(naming, dict) and set(naming) == {"regex"}:
+        try:
+            pattern = re.compile(naming["regex"])
+        except re.error as error:
+            raise NamingError(f"naming regex {naming['regex']!r} does not compile: {error}") from None
+        if "step" not in pattern.groupindex:
+            raise NamingError(f"naming regex {naming['regex']!r} has no named group `step`: write (?P<step>\\d+)")
+        return {"regex": pattern}
+    raise NamingError(f"naming {naming!r} is not allowed: use a preset name {sorted(NAMING_PRESETS)} or {{regex: ...}}")
+
+
+def _match(name: str, naming: object) -> re.Match | None:
+    return next((m for p in naming_patterns(naming).values() if (m := p.fullmatch(name))), None)
 
 
 @dataclass(frozen=True)
@@ -44,20 +89,20 @@ def pythia_revisions() -> list[Revision]:
     return [Revision(step_revision(s), s, s * PYTHIA_TOKENS_PER_STEP) for s in pythia_steps()]
 
 
-def parse_revision(name: str, tokens_per_step: int | None = None) -> Revision:
-    """Parse `stepN`, OLMo's `stepN-tokensMB` or OLMo-2's `stage1-stepN-tokensMB`.
+def parse_revision(name: str, tokens_per_step: int | None = None, naming: object = None) -> Revision:
+    """Parse a revision name by a naming scheme (`naming_patterns`; default: every preset).
 
-    Tokens come from the name's suffix where it has one, else from `tokens_per_step`
-    (None when neither is known).
+    Tokens come from the name where it has them, else from `tokens_per_step` (None when
+    neither is known).
     """
-    match = _REVISION_PATTERN.match(name)
+    match = _match(name, naming)
     if match is None:
-        raise ValueError(
-            f"revision {name!r} is not of a known form: 'stepN', 'stepN-tokensMB' or 'stageK-stepN-tokensMB'"
-        )
-    step = int(match["step"])
-    if match["tokens"] is not None:
-        tokens = int(match["tokens"]) * _TOKEN_UNITS[match["unit"]]
+        tried = "; ".join(f"{label}: {p.pattern}" for label, p in naming_patterns(naming).items())
+        raise NamingError(f"revision {name!r} is not of a known form; patterns tried: {tried}")
+    groups = match.groupdict()
+    step = int(groups["step"]) * _STEP_UNITS.get((groups.get("step_unit") or "").lower(), 1)
+    if groups.get("tokens") is not None:
+        tokens = round(float(groups["tokens"]) * _TOKEN_UNITS.get((groups.get("unit") or "").upper(), 1))
     elif tokens_per_step is not None:
         tokens = step * tokens_per_step
     else:
@@ -65,7 +110,21 @@ def parse_revision(name: str, tokens_per_step: int | None = None) -> Revision:
     return Revision(name, step, tokens)
 
 
-def parse_branches(names: Sequence[str], stage: str | None = None) -> list[Revision]:
+def parse_names(names: Sequence[str], naming: object = None, tokens_per_step: int | None = None) -> list[Revision]:
+    """Parse every name by a naming scheme, sorted by step; names it does not recognise are an
+    error listing them, the names found and the patterns tried."""
+    unknown = [name for name in names if _match(name, naming) is None]
+    if unknown:
+        tried = "; ".join(f"{label}: {p.pattern}" for label, p in naming_patterns(naming).items())
+        raise NamingError(
+            f"revision names not recognised: {', '.join(unknown)} (names found: {', '.join(names)}; "
+            f"patterns tried: {tried}); set `naming` to a preset of {sorted(NAMING_PRESETS)} or {{regex: ...}} "
+            "with a named group `step`"
+        )
+    return sorted((parse_revision(n, tokens_per_step, naming) for n in names), key=lambda r: (r.step, r.name))
+
+
+def parse_branches(names: Sequence[str], stage: str | None = None, naming: object = None) -> list[Revision]:
     """Parse the checkpoint branches among a repo's branch names, sorted by step.
 
     Names of no known form (e.g. `main`) are skipped; with `stage` (e.g. "stage1") only
@@ -73,10 +132,10 @@ def parse_branches(names: Sequence[str], stage: str | None = None) -> list[Revis
     """
     revisions = []
     for name in names:
-        match = _REVISION_PATTERN.match(name)
-        if match is None or (stage is not None and match["stage"] != stage):
+        match = _match(name, naming)
+        if match is None or (stage is not None and match.groupdict().get("stage") != stage):
             continue
-        revisions.append(parse_revision(name))
+        revisions.append(parse_revision(name, naming=naming))
     return sorted(revisions, key=lambda r: (r.step, r.name))
 
 
@@ -144,5 +203,5 @@ def nearest_revisions(name: str, available: Sequence[str], k: int = 3) -> list[s
         import difflib
 
         return difflib.get_close_matches(name, available, n=k, cutoff=0.0)
-    steps = {a: parse_revision(a).step for a in available if _REVISION_PATTERN.match(a)}
+    steps = {a: parse_revision(a).step for a in available if _match(a, None)}
     return sorted(steps, key=lambda a: (abs(steps[a] - step), steps[a]))[:k]

@@ -4,11 +4,20 @@ integrity rows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from pipeline.checkpoints.integrity import hub_rows, local_rows
+from pipeline.checkpoints.integrity import (
+    FinalWeights,
+    hub_final_weights,
+    hub_rows,
+    local_final_weights,
+    local_rows,
+    step_repo_final_weights,
+    step_repo_rows,
+)
 from pipeline.checkpoints.manifests import manifest_path, read_manifest
-from pipeline.checkpoints.revisions import Revision, parse_revision, pythia_revisions, select_revisions, step_revision
+from pipeline.checkpoints.revisions import Revision, parse_names, pythia_revisions, select_revisions, step_revision
 from pipeline.checkpoints.sources import CheckpointSource, HubSource, LocalDirectorySource
 from pipeline.config import HubConfig
 from pipeline.paths import tiny_checkpoints
@@ -37,17 +46,34 @@ def schedule(config: Mapping, model: str) -> list[Revision]:
         if stage is not None and stage not in stages:
             raise ValueError(f"model {model!r}: stage {stage!r} is not in its manifest; stages: {stages or 'none'}")
         return [r for r in revisions if stage is None or r.name.startswith(f"{stage}-")]
-    if source == "local" and spec.get("revisions", "all") == "all":
+    repos = step_repos(spec)
+    if repos is not None:
+        names = list(repos)
+    elif source == "local":
         names = LocalDirectorySource(spec["path"]).revisions()
     elif isinstance(spec.get("revisions"), list):
         names = spec["revisions"]
     else:
         raise ValueError(
             f"model {model!r}: revisions must be listed explicitly for source {source!r} "
-            "without a schedule (schedule: pythia or manifest)"
+            "without a schedule (schedule: pythia or manifest), repos or repo_template"
         )
-    tokens_per_step = spec.get("tokens_per_step")
-    return sorted((parse_revision(n, tokens_per_step) for n in names), key=lambda r: r.step)
+    revisions = parse_names(names, spec.get("naming"), spec.get("tokens_per_step"))
+    if source == "local":  # a Trainer run's trainer_state.json counts the tokens seen
+        local = LocalDirectorySource(spec["path"])
+        revisions = [replace(r, tokens=local.tokens_seen(r.name) or r.tokens) for r in revisions]
+    return revisions
+
+
+def step_repos(spec: Mapping) -> dict[str, str] | None:
+    """{revision: repo} of a trajectory whose revisions are separate hub repos, from `repos` or
+    `repo_template` and `steps` (a revision is named as its repo); None for one repo."""
+    if "repos" in spec:
+        return dict(spec["repos"])
+    if "repo_template" in spec:
+        repos = [spec["repo_template"].format(step=step) for step in spec["steps"]]
+        return {repo.split("/")[-1]: repo for repo in repos}
+    return None
 
 
 def model_revisions(config: Mapping, model: str) -> list[Revision]:
@@ -82,14 +108,25 @@ def manifest_commits(spec: Mapping) -> dict[str, str] | None:
 def checkpoint_source(config: Mapping, model: str) -> CheckpointSource:
     spec = config["models"][model]
     if spec["source"] == "hub":
-        return HubSource(spec["repo"], HubConfig.from_mapping(config.get("hub")), manifest_commits(spec))
+        settings = HubConfig.from_mapping(config.get("hub"))
+        return HubSource(spec.get("repo"), settings, manifest_commits(spec), step_repos(spec))
     return LocalDirectorySource(local_root(config, model))
 
 
-def model_rows(config: Mapping, model: str) -> list[dict]:
-    """The integrity rows of one configured model's revisions, by its source."""
+def model_rows(config: Mapping, model: str) -> tuple[list[dict], FinalWeights, str]:
+    """The integrity rows of one configured model's revisions, by its source; its final
+    weights; and the name of its final revision (the last of its schedule)."""
     spec = config["models"][model]
     revisions = model_revisions(config, model)
+    final = schedule(config, model)[-1]
+    repos = step_repos(spec)
+    if repos is not None:
+        rows = step_repo_rows(repos, revisions)
+        return rows, step_repo_final_weights(repos, final, rows), final.name
     if spec["source"] == "hub":
-        return hub_rows(spec["repo"], revisions, manifest_commits(spec))
-    return local_rows(Path(local_root(config, model)), revisions)
+        commits = manifest_commits(spec)
+        rows = hub_rows(spec["repo"], revisions, commits)
+        return rows, hub_final_weights(spec["repo"], final, rows, commits), final.name
+    root = Path(local_root(config, model))
+    rows = local_rows(root, revisions)
+    return rows, local_final_weights(root, final, rows), final.name

@@ -5,6 +5,7 @@ activations exist.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,11 @@ class Checkpoint:
     folder: Path
     commit: str | None = None  # the hub commit it was downloaded at
     temporary: bool = False  # deleted by `release`
+    tokenizer: Path | None = None  # where its tokenizer is, if not in `folder`
+
+    @property
+    def tokenizer_folder(self) -> Path:
+        return self.tokenizer or self.folder
 
 
 class CheckpointSource(Protocol):
@@ -37,14 +43,28 @@ def _has_weights(folder: Path) -> bool:
     return any(folder.glob("*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
 
 
+def _has_tokenizer(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt"))
+
+
 class LocalDirectorySource:
-    """A folder holding one `save_pretrained` sub-folder per revision (e.g. `root/step512`)."""
+    """A folder holding one `save_pretrained` sub-folder per revision (e.g. `root/step512`), or a
+    Hugging Face Trainer's output folder (`root/checkpoint-500`, …; the tokenizer may be only at
+    the top level; `trainer_state.json` counts the tokens seen)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def revisions(self) -> list[str]:
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"checkpoint folder {self.root} does not exist")
         return sorted(p.name for p in self.root.iterdir() if (p / "config.json").is_file())
+
+    def tokens_seen(self, revision: str) -> int | None:
+        """`num_input_tokens_seen` of a Trainer checkpoint's trainer_state.json (None: not counted)."""
+        state = self.root / revision / "trainer_state.json"
+        tokens = json.loads(state.read_text()).get("num_input_tokens_seen") if state.is_file() else None
+        return int(tokens) if tokens else None
 
     def fetch(self, revision: str) -> Checkpoint:
         folder = self.root / revision
@@ -53,7 +73,8 @@ class LocalDirectorySource:
                 f"revision {revision!r}: {folder} is not a checkpoint (needs config.json and weights); "
                 f"revisions under {self.root}: {', '.join(self.revisions()) or 'none'}"
             )
-        return Checkpoint(folder)
+        shared = not _has_tokenizer(folder) and _has_tokenizer(self.root)
+        return Checkpoint(folder, tokenizer=self.root if shared else None)
 
     def release(self, checkpoint: Checkpoint) -> None:
         """Local checkpoints are inputs, never deleted."""
@@ -95,23 +116,35 @@ class HubSource:
     first, `.bin` only if a revision has none) with bounded retries, and verified.
     """
 
-    def __init__(self, repo_id: str, settings: HubConfig = HubConfig(), commits: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        repo_id: str | None,
+        settings: HubConfig = HubConfig(),
+        commits: Mapping[str, str] | None = None,
+        repos: Mapping[str, str] | None = None,
+    ):
         self.repo_id = repo_id
         self.settings = settings
         self.commits = dict(commits) if commits is not None else None
+        self.repos = dict(repos) if repos is not None else None  # {revision: repo}: one repo per step
+
+    def _where(self, revision: str) -> tuple[str, str]:
+        """(repo, git revision) of a revision: a branch of the repo, or the main branch of its own repo."""
+        return (self.repos[revision], "main") if self.repos is not None else (self.repo_id, revision)
 
     def _folder(self, revision: str) -> Path:
-        return Path(self.settings.download_dir) / self.repo_id / revision
+        return Path(self.settings.download_dir) / self._where(revision)[0] / revision
 
     def fetch(self, revision: str) -> Checkpoint:
         from huggingface_hub import constants, snapshot_download
 
+        repo_id, branch = self._where(revision)
         if constants.HF_HUB_OFFLINE:  # a pre-filled cache, e.g. on nodes without network
-            folder = snapshot_download(self.repo_id, revision=revision, cache_dir=self.settings.cache_dir)
+            folder = snapshot_download(repo_id, revision=branch, cache_dir=self.settings.cache_dir)
             return Checkpoint(Path(folder), Path(folder).name)
-        where = f"{self.repo_id}@{revision}"
-        commit = resolve_commit(self.repo_id, revision, self.commits)
-        files = checkpoint_files(list_files(self.repo_id, commit), where)
+        where = f"{repo_id}@{branch}"
+        commit = resolve_commit(repo_id, branch, self.commits)
+        files = checkpoint_files(list_files(repo_id, commit), where)
         keep = self.settings.keep_checkpoints
         target = Path(self.settings.cache_dir or constants.HF_HUB_CACHE) if keep else self._folder(revision)
         needed = sum(f.size for f in files if not self._present(f, commit, revision))
@@ -120,7 +153,7 @@ class HubSource:
 
         def download() -> str:
             location = {"cache_dir": self.settings.cache_dir} if keep else {"local_dir": self._folder(revision)}
-            return snapshot_download(self.repo_id, revision=commit, allow_patterns=[f.path for f in files], **location)
+            return snapshot_download(repo_id, revision=commit, allow_patterns=[f.path for f in files], **location)
 
         folder = Path(with_retries(download, f"downloading {where}", self.settings.attempts, self.settings.backoff_s))
         verify_download(folder, files, where)
@@ -132,7 +165,8 @@ class HubSource:
             return path.is_file() and path.stat().st_size == file.size
         from huggingface_hub import try_to_load_from_cache
 
-        cached = try_to_load_from_cache(self.repo_id, file.path, cache_dir=self.settings.cache_dir, revision=commit)
+        repo_id = self._where(revision)[0]
+        cached = try_to_load_from_cache(repo_id, file.path, cache_dir=self.settings.cache_dir, revision=commit)
         return isinstance(cached, str)
 
     def release(self, checkpoint: Checkpoint) -> None:

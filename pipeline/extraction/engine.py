@@ -1,9 +1,10 @@
 """Pooled hidden states of a language model: the extraction engine.
 
 Contract: layer indices follow `output_hidden_states` (0 = the embedding output, L = the last
-block's output after the final norm, negative from the end); pooling is the last non-pad token or
-the mean over non-pad tokens; results do not depend on batching or padding side (tested). How it is
-fast (length-sorted token-budget batches, early stop after the deepest layer): docs/performance.md.
+block's output after the final norm, negative from the end); pooling is the last non-pad token,
+the first one (an encoder's CLS position) or the mean over non-pad tokens; results do not
+depend on batching or padding side (tested). How it is fast (length-sorted token-budget
+batches, early stop after the deepest layer): docs/performance.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from pipeline.extraction.store import resolve_layers
 
-POOLINGS = ("last", "mean")
+POOLINGS = ("last", "first", "mean")
 PADDING_SIDES = ("right", "left")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -66,6 +67,10 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
         positions = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
         last = torch.where(mask.bool(), positions, -1).max(dim=1).values
         return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    if pooling == "first":
+        positions = torch.arange(mask.shape[1], device=mask.device).expand_as(mask)
+        first = torch.where(mask.bool(), positions, mask.shape[1]).min(dim=1).values
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), first]
     if pooling == "mean":
         weights = mask.unsqueeze(-1).to(torch.float32)
         return (hidden.float() * weights).sum(1) / weights.sum(1).clamp(min=1)
@@ -92,13 +97,33 @@ class _StopForward(Exception):
 
 
 def decoder_blocks(model: torch.nn.Module) -> torch.nn.ModuleList:
-    """The model's list of transformer blocks (`layers` in GPT-NeoX, OLMo, Llama; `h` in GPT-2)."""
-    n = model.config.num_hidden_layers
-    for name in ("layers", "h", "blocks"):
-        blocks = getattr(model, name, None)
-        if isinstance(blocks, torch.nn.ModuleList) and len(blocks) == n:
-            return blocks
-    raise TypeError(f"{type(model).__name__}: found no list of its {n} decoder blocks (looked for layers, h, blocks)")
+    """The model's list of its `num_hidden_layers` transformer blocks, wherever its family keeps
+    it (`layers` in GPT-NeoX, Llama, Mistral, Qwen2, OLMo; `h` in GPT-2; `encoder.layer` in BERT
+    and RoBERTa): the shallowest torch.nn.ModuleList of that length."""
+    name = type(model).__name__
+    n = getattr(model.config, "num_hidden_layers", None)
+    if not isinstance(n, int):
+        raise TypeError(f"{name}: its config has no num_hidden_layers, so its list of blocks cannot be found")
+    lists = [(path, m) for path, m in model.named_modules() if isinstance(m, torch.nn.ModuleList)]
+    found = [(path, m) for path, m in lists if len(m) == n]
+    if not found:
+        seen = ", ".join(f"{path} ({len(m)})" for path, m in lists) or "none"
+        raise TypeError(
+            f"{name}: found no list of its {n} blocks (looked for a torch.nn.ModuleList of num_hidden_layers = {n} "
+            f"modules anywhere in the model; its module lists: {seen})"
+        )
+    return min(found, key=lambda item: item[0].count("."))[1]
+
+
+def check_blocks(model_folder: str | Path) -> None:
+    """Fail, naming what was tried, if the model of a folder's config.json has no list of blocks
+    (built on the meta device: no weights read, no memory used)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(model_folder)
+    with torch.device("meta"):
+        model = AutoModel.from_config(config)
+    decoder_blocks(getattr(model, "base_model", model))
 
 
 class Extractor:
@@ -114,6 +139,7 @@ class Extractor:
         padding_side: str = "right",
         model: torch.nn.Module | None = None,
         tokenizer=None,
+        tokenizer_path: str | Path | None = None,
     ):
         if padding_side not in PADDING_SIDES:
             raise ValueError(f"padding_side {padding_side!r} is not allowed: use one of {PADDING_SIDES}")
@@ -121,7 +147,10 @@ class Extractor:
         self.dtype = resolve_dtype(dtype, self.device)
         self.padding_side = padding_side
         # `model`/`tokenizer` let tests and benchmarks pass objects built in memory
-        self.tokenizer = tokenizer if tokenizer is not None else AutoTokenizer.from_pretrained(model_path)
+        # `tokenizer_path`: a Trainer run may keep its tokenizer only at the top level
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(tokenizer_path or model_path)
+        self.tokenizer = tokenizer
         if model is None:
             model = AutoModel.from_pretrained(model_path, dtype=DTYPES[self.dtype])
         model = getattr(model, "base_model", model)  # a *ForCausalLM's head is not needed

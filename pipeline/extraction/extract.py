@@ -19,10 +19,12 @@ def write_activations(
     extraction: ExtractionConfig,
     out: str | Path,
     identity: Mapping[str, object],
+    tokenizer: str | Path | None = None,
 ) -> None:
     """The extraction job: load the checkpoint once, pool every task's texts at every layer,
-    store them with metadata. `identity` names the model, revision and commit."""
-    extractor = Extractor(checkpoint, dtype=extraction.dtype, device=extraction.device)
+    store them with metadata. `identity` names the model, revision and commit; `tokenizer` is
+    the tokenizer's folder where it is not the checkpoint's."""
+    extractor = Extractor(checkpoint, dtype=extraction.dtype, device=extraction.device, tokenizer_path=tokenizer)
     layers = resolve_layers(extraction.layers, extractor.num_layers)
     features, n, digests = {}, {}, {}
     for task, path in task_paths.items():

@@ -1,4 +1,4 @@
-"""`source: file`: local jsonl / json / csv / parquet files (optionally gzipped) as a binary task.
+"""`source: file`: local jsonl / json / csv / tsv / parquet files (optionally gzipped) as a binary task.
 
 Contract: `load_file_task(task, spec, inputs)` returns `text` (str), `label` (0/1), one row per
 usable example; `inputs["data"]`, when given, names the files instead of `spec["path"]`.
@@ -25,7 +25,9 @@ from pipeline.tasks.labels import (
     quiet_datasets,
 )
 
-FILE_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+FILE_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".parquet": "parquet"}
+# format -> (the `datasets` loader, its options): tsv is csv with tabs
+LOADERS = {"json": ("json", {}), "csv": ("csv", {}), "tsv": ("csv", {"sep": "\t"}), "parquet": ("parquet", {})}
 
 
 def _path_list(paths: str | Path | Sequence[str | Path]) -> list[str]:
@@ -38,7 +40,7 @@ def file_paths(spec: Mapping) -> list[str]:
 
 
 def file_format(task: str, spec: Mapping) -> str:
-    """The `datasets` loader of a file task: `format`, else the extension (before .gz)."""
+    """The format of a file task (a key of LOADERS): `format`, else the extension (before .gz)."""
     if spec.get("format"):
         return spec["format"]
     formats = set()
@@ -48,7 +50,7 @@ def file_format(task: str, spec: Mapping) -> str:
         if suffix not in FILE_FORMATS:
             raise TaskDataError(
                 f"task {task!r}: cannot tell the format of file {path!r} from its extension; use .jsonl, .json, "
-                f".csv or .parquet (optionally .gz), or set format: json|csv|parquet"
+                f".csv, .tsv or .parquet (optionally .gz), or set format: json|csv|tsv|parquet"
             )
         formats.add(FILE_FORMATS[suffix])
     if len(formats) > 1:
@@ -108,7 +110,8 @@ def load_file_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.Da
         # a file task keeps no datasets cache unless asked: it reads the file afresh when it changes
         cache_dir = spec.get("cache_dir") or str(Path(scratch) / "cache")
         try:
-            dataset = datasets.load_dataset(fmt, data_files=files, split="train", cache_dir=cache_dir)
+            loader, options = LOADERS[fmt]
+            dataset = datasets.load_dataset(loader, data_files=files, split="train", cache_dir=cache_dir, **options)
         except Exception as error:
             raise TaskDataError(
                 f"task {task!r}: could not read {where} as {fmt}: {type(error).__name__}: {error}"

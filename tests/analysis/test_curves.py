@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis.curves import analyze, example_curves, exclusion_mask, seed_curves
-from pipeline.analysis.transition import DetectionConfig, ExampleBootstrap, make_axis, seed_bootstrap
+from pipeline.analysis.transition import (
+    DetectionConfig,
+    ExampleBootstrap,
+    make_axis,
+    seed_bootstrap,
+    transition_locations,
+)
 from pipeline.config import MetricsConfig
 from pipeline.probing.logistic import sigmoid
 from pipeline.probing.metrics import accuracy, auroc, pgr
@@ -139,3 +145,8 @@ def test_seed_pgr_is_the_ratio_of_the_seed_means():
     (curve,) = seed_curves(pd.DataFrame(rows), ("pgr",), {"ab": ["a", "b"]})
     assert curve.y[0] == pytest.approx((0.675 - 0.6) / (0.8 - 0.6))  # not the mean of 1/3 and 1/2
     assert accuracy(np.array([0.9, 0.1]), np.array([1, 0])) == 1.0
+
+
+def test_locations_of_a_curve_too_short_to_fit_are_missing():
+    located = transition_locations(np.array([0.0]), np.zeros((3, 1)), DetectionConfig())
+    assert np.isnan(located["x0"]).all() and np.isnan(located["breakpoint"]).all() and len(located["x0"]) == 3

@@ -153,18 +153,63 @@ def test_manifest_command_lists_checkpoint_branches_with_commits(olmo_root, tmp_
     assert table["commit"].tolist() == [hub.commits[OLMO][r] for r in table["revision"]]
 
 
-def test_integrity_flags_duplicate_weights_from_metadata_alone(olmo_root):
+def _integrity(url: str, repo: str, names: list[str]) -> pd.DataFrame:
+    """The integrity rows of `repo`'s revisions `names` (the last one final), from the hub's metadata."""
+    result = _python(url, f"""
+        from pipeline.checkpoints.integrity import flag_revisions, hub_final_weights, hub_rows
+        from pipeline.checkpoints.revisions import parse_revision
+        import pandas as pd
+        revisions = [parse_revision(n) for n in {names!r}]
+        rows = hub_rows({repo!r}, revisions, None)
+        final = hub_final_weights({repo!r}, revisions[-1], rows, None)
+        print(flag_revisions(pd.DataFrame(rows), final, revisions[-1].name).to_json(orient="records"))
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return pd.DataFrame(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _flagged(table: pd.DataFrame) -> list[list[str]]:
+    return table.dropna(subset=["flag"])[["revision", "flag", "duplicate_of"]].values.tolist()
+
+
+def test_integrity_keeps_the_final_revision_whose_weights_the_last_branch_serves(olmo_root):
+    """The last revision's weights are the final weights: the earlier branch serving them is flagged."""
     branches = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
     with serve({OLMO: branches}) as (url, hub):
-        result = _python(url, f"""
-            from pipeline.checkpoints.integrity import hub_rows, mark_duplicates
-            from pipeline.checkpoints.revisions import parse_revision
-            import pandas as pd
-            rows = hub_rows({OLMO!r}, [parse_revision(n) for n in {[*OLMO_REVISIONS, OLMO_DUPLICATE]!r}], None)
-            print(mark_duplicates(pd.DataFrame(rows).assign(model="olmo")).to_json(orient="records"))
-        """)
-    assert result.returncode == 0, result.stderr[-3000:]
-    table = pd.DataFrame(json.loads(result.stdout.strip().splitlines()[-1]))
-    flagged = table.dropna(subset=["duplicate_of"])
-    assert flagged[["revision", "duplicate_of"]].values.tolist() == [[OLMO_DUPLICATE, OLMO_REVISIONS[-1]]]
+        table = _integrity(url, OLMO, [*OLMO_REVISIONS, OLMO_DUPLICATE])
+    assert _flagged(table) == [[OLMO_REVISIONS[-1], "serves final weights", OLMO_DUPLICATE]]
     assert not [r for r in hub.requests if "/resolve/" in r]  # no weight was downloaded
+
+
+def _weights(tag: str) -> dict[str, bytes]:
+    return {"config.json": b"{}", "model.safetensors": f"weights of {tag}".encode()}
+
+
+def test_integrity_with_only_step0_equal_to_step1_keeps_step0():
+    names = ["step0", "step1", "step2", "step4"]
+    branches = {n: _weights(n) for n in names} | {"step1": _weights("step0")} | {"main": _weights("step4")}
+    with serve({PYTHIA: branches}) as (url, _):
+        table = _integrity(url, PYTHIA, names)
+    assert _flagged(table) == [["step1", "duplicate", "step0"]]
+
+
+def test_integrity_flags_early_branches_serving_main_and_keeps_the_final_revision():
+    names = ["step0", "step1", "step2", "step4", "step8"]
+    branches = {n: _weights(n) for n in names} | {n: _weights("step8") for n in ("step0", "step1", "main")}
+    with serve({PYTHIA: branches}) as (url, _):
+        table = _integrity(url, PYTHIA, names)
+    assert _flagged(table) == [["step0", "serves final weights", "step8"], ["step1", "serves final weights", "step8"]]
+
+
+def test_integrity_flags_a_revision_serving_one_shard_of_the_final_weights():
+    def sharded(first: str, second: str) -> dict[str, bytes]:
+        return {"config.json": b"{}", "model.safetensors.index.json": b"{}",
+                "model-00001-of-00002.safetensors": f"first shard of {first}".encode(),
+                "model-00002-of-00002.safetensors": f"second shard of {second}".encode()}
+
+    names = ["step0", "step1000", "step2000", "step3000"]
+    branches = {n: sharded(n, n) for n in names} | {"step1000": sharded("step3000", "step1000")}
+    with serve({PYTHIA: branches}) as (url, _):
+        table = _integrity(url, PYTHIA, names)
+    assert _flagged(table) == [["step1000", "partly mislabelled", "step3000"]]
+    assert table.set_index("revision").loc["step1000", "reason"].startswith("1 of its 2 weight files equal")

@@ -3,9 +3,12 @@ import itertools
 import pytest
 
 from pipeline.checkpoints.revisions import (
+    NAMING_PRESETS,
     PYTHIA_TOKENS_PER_STEP,
+    NamingError,
     UnknownRevisionError,
     parse_branches,
+    parse_names,
     parse_revision,
     pythia_revisions,
     select_revisions,
@@ -58,3 +61,42 @@ def test_unknown_revision_names_nearest():
         select_revisions(pythia_revisions(), ["step1500"])
     with pytest.raises(ValueError, match="not allowed"):
         select_revisions(pythia_revisions(), {"every": 0})
+
+
+@pytest.mark.parametrize(("naming", "name", "step", "tokens"), [
+    ("step", "step143000", 143000, None),
+    ("step", "step20000-tokens84B", 20000, 84 * 10**9),
+    ("olmo2", "stage1-step1000-tokens3B", 1000, 3 * 10**9),
+    ("olmo2", "stage2-ingredient1-step5-tokens9B", 5, 9 * 10**9),
+    ("trainer", "checkpoint-500", 500, None),
+    ("multiberts", "multiberts-seed_0-step_20k", 20000, None),
+    ("llm360", "ckpt_358", 358, None),
+    ("dash_step", "step-300000", 300000, None),
+    ({"regex": r"iter-(?P<step>\d+)-(?P<tokens>\d+)(?P<unit>T)"}, "iter-7-2T", 7, 2 * 10**12),
+])
+def test_naming_presets_and_regex_parse_step_and_tokens(naming, name, step, tokens):
+    revision = parse_revision(name, naming=naming)
+    assert (revision.step, revision.tokens) == (step, tokens)
+    if isinstance(naming, str):
+        assert parse_revision(name).step == step  # without a scheme every preset is tried
+
+
+def test_unrecognised_names_are_listed_with_the_names_found_and_the_patterns_tried():
+    with pytest.raises(NamingError, match=r"not recognised: checkpoint-5, checkpoint-10 \(names found: checkpoint-5, "
+                                          r"checkpoint-10, step3; patterns tried: step: step\(\?P<step>"):
+        parse_names(["checkpoint-5", "checkpoint-10", "step3"], naming="step")
+    assert [r.step for r in parse_names(["checkpoint-10", "checkpoint-5"], naming="trainer")] == [5, 10]
+    with pytest.raises(NamingError, match=r"no named group `step`"):
+        parse_names(["a1"], naming={"regex": r"a(\d+)"})
+    with pytest.raises(NamingError, match=r"'stepN' is not a preset"):
+        parse_names(["a1"], naming="stepN")
+
+
+def test_the_schema_offers_every_naming_preset():
+    import yaml
+
+    from tests import REPO_ROOT
+
+    schema = yaml.safe_load((REPO_ROOT / "config" / "schemas" / "config.schema.yaml").read_text())
+    naming = schema["properties"]["models"]["additionalProperties"]["properties"]["naming"]
+    assert naming["oneOf"][0]["enum"] == list(NAMING_PRESETS)

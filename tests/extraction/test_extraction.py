@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from transformers import GPTNeoXConfig, GPTNeoXModel, OlmoConfig, OlmoModel
+from transformers import AutoModel
 
 from pipeline.config import ExtractionConfig
 from pipeline.extraction.engine import (
     Extractor,
+    check_blocks,
     pool,
     resolve_device,
     resolve_dtype,
@@ -13,6 +14,7 @@ from pipeline.extraction.engine import (
 )
 from pipeline.extraction.extract import write_activations
 from pipeline.extraction.store import check_alignment, ids_digest, load_activations, resolve_layers
+from tests.fakes.families import ENCODERS, FAMILIES, tiny_config, write_shared_layer_config
 
 
 def test_resolve_layers():
@@ -22,7 +24,7 @@ def test_resolve_layers():
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
-def test_pool_picks_last_real_token_and_mean_of_real_tokens(side):
+def test_pool_picks_last_or_first_real_token_and_mean_of_real_tokens(side):
     hidden = torch.arange(2 * 4 * 3, dtype=torch.float32).reshape(2, 4, 3)
     lengths = [2, 4]
     mask = torch.zeros(2, 4, dtype=torch.long)
@@ -35,6 +37,10 @@ def test_pool_picks_last_real_token_and_mean_of_real_tokens(side):
     expected_last = [1, 3] if side == "right" else [3, 3]
     for row, pos in enumerate(expected_last):
         assert torch.equal(last[row], hidden[row, pos])
+    first = pool(hidden, mask, "first")
+    expected_first = [0, 0] if side == "right" else [2, 0]
+    for row, pos in enumerate(expected_first):
+        assert torch.equal(first[row], hidden[row, pos])
     mean = pool(hidden, mask, "mean")
     for row in range(2):
         assert torch.allclose(mean[row], hidden[row][mask[row].bool()].mean(0))
@@ -99,20 +105,14 @@ def test_left_and_right_padding_agree(checkpoint_root, small_documents):
 
 def tiny_model(kind: str, vocab_size: int) -> torch.nn.Module:
     torch.manual_seed(0)
-    if kind == "gpt_neox":
-        config = GPTNeoXConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
-                               intermediate_size=64, rotary_pct=0.25, max_position_embeddings=64)
-        return GPTNeoXModel(config).eval()
-    config = OlmoConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=64)
-    return OlmoModel(config).eval()
+    return AutoModel.from_config(tiny_config(kind, vocab_size, num_layers=4)).eval()
 
 
-@pytest.mark.parametrize("kind", ["gpt_neox", "olmo"])
+@pytest.mark.parametrize("kind", FAMILIES)
 @pytest.mark.parametrize("layers", [[0], [1, 2], [2, 4], [0, 1, 2, 3, 4], [3]])
 def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_documents, kind, layers):
     """Blocks past the deepest requested layer are skipped, yet every layer equals the full
-    forward's hidden_states[layer] (hidden_states[L] is after the final norm)."""
+    forward's hidden_states[layer] (hidden_states[L] is after the final norm), in every family."""
     model = tiny_model(kind, len(word_tokenizer))
     extractor = Extractor(None, device="cpu", model=model, tokenizer=word_tokenizer)
     texts = small_documents["text"].tolist()[:12]
@@ -120,7 +120,8 @@ def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_docume
     hooks = [
         block.register_forward_hook(lambda m, a, o, i=i: ran.append(i)) for i, block in enumerate(extractor.blocks)
     ]
-    ours = extractor.extract(texts, layers, pooling="last", batch_size=64, progress=False)
+    pooling = "first" if kind in ENCODERS else "last"
+    ours = extractor.extract(texts, layers, pooling=pooling, batch_size=64, progress=False)
     for hook in hooks:
         hook.remove()
     deepest = max(layers)
@@ -130,7 +131,15 @@ def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_docume
             ids = word_tokenizer(text, truncation=True, max_length=512, return_tensors="pt")["input_ids"]
             full = model(input_ids=ids, output_hidden_states=True).hidden_states
             for layer in layers:
-                np.testing.assert_allclose(ours[layer][i], full[layer][0, -1].numpy(), atol=1e-5)
+                position = 0 if pooling == "first" else -1
+                np.testing.assert_allclose(ours[layer][i], full[layer][0, position].numpy(), atol=1e-5)
+
+
+def test_a_model_without_a_list_of_its_blocks_is_refused_naming_what_was_tried(tmp_path):
+    write_shared_layer_config(tmp_path)
+    with pytest.raises(TypeError, match=r"AlbertModel: found no list of its 3 blocks .*ModuleList of "
+                                        r"num_hidden_layers = 3 .*encoder.albert_layer_groups \(1\)"):
+        check_blocks(tmp_path)
 
 
 def test_empty_text_is_refused_with_its_index(checkpoint_root):

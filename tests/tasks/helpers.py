@@ -213,6 +213,8 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
         frame.to_json(plain, orient="records", lines=True)
     elif name.endswith(".csv"):
         frame.to_csv(plain, index=False)
+    elif name.endswith(".tsv"):
+        frame.to_csv(plain, index=False, sep="\t")
     else:
         frame.to_parquet(plain, index=False)
     if path.name.endswith(".gz"):

@@ -10,7 +10,9 @@ from pipeline.tasks.task_table import load_task, task_input_files
 from tests.tasks.helpers import _check_splits, _documents, _write, file_spec
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".csv", ".csv.gz", ".parquet", ".parquet.gz"])
+@pytest.mark.parametrize(
+    "suffix", [".jsonl", ".jsonl.gz", ".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".parquet.gz"]
+)
 def test_file_task_reads_every_format_with_its_columns(tmp_path, suffix):
     frame = _documents(text="review", label="y")
     path = _write(frame, tmp_path / f"data{suffix}")
@@ -24,6 +26,13 @@ def test_file_task_reads_every_format_with_its_columns(tmp_path, suffix):
     reference = load_task("mine", file_spec(_write(frame, tmp_path / "ref.parquet"), text_column="review",
                                             label_column="y"), {})
     pd.testing.assert_frame_equal(table, reference)
+
+
+def test_tab_separated_file_with_another_extension_reads_with_format_tsv(tmp_path):
+    frame = _documents(text="review", label="y")
+    path = _write(frame, tmp_path / "data.tsv").rename(tmp_path / "data.txt")
+    table = load_task("mine", file_spec(path, text_column="review", label_column="y", format="tsv"), {})
+    _check_splits(table)
 
 
 def test_file_task_maps_label_values_and_drops_unlabelled_rows(tmp_path):

@@ -17,6 +17,7 @@ from tests.fakes.hub_server import folder_files, serve
 from tests.workflow_runs.helpers import SNAKEMAKE, small_config, write_config
 
 TOKEN = "hf_loopbacktoken0123456789"
+MISLABELLED = "EleutherAI/pythia-mislabelled"  # step0 and step1 serve the final weights, as pythia-2.8b's
 
 
 class DiskWatch:
@@ -49,18 +50,23 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     and tiny OLMo checkpoints as an OLMo-named repo (pinned by a manifest), served with two 503s
     and a dropped connection: the metrics equal those of the local copies, the duplicate-weight
     branch is flagged and left out of the fits, temporary checkpoints are deleted (never more
-    than two on disk at once), and the token never reaches a log."""
+    than two on disk at once), and the token never reaches a log. A third repo whose early
+    branches serve the final weights keeps its final revision and fits the rest."""
     trajectory = small_run / "results" / "checkpoints" / "tiny-s0"
     config = small_config()
     steps = config["tiny"]["train"]["checkpoint_steps"]
     pythia = {f"step{s}": folder_files(trajectory / f"step{s}") for s in steps}
     olmo = {name: folder_files(olmo_root / name) for name in [*OLMO_REVISIONS, OLMO_DUPLICATE]}
+    final = f"step{steps[-1]}"
+    mislabelled = {**pythia, "step0": pythia[final], "step1": pythia[final], "main": pythia[final]}
     tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
     config["models"] = {
         "pythia-tiny": {"source": "hub", "repo": PYTHIA, "revisions": list(pythia), "tokens_per_step": tokens_per_step,
                         "params": 1e5},
         "olmo-hub": {"source": "hub", "repo": OLMO, "schedule": "manifest", "params": 1e5},
         "olmo-local": {"source": "local", "path": str(olmo_root)},
+        "pythia-mislabelled": {"source": "hub", "repo": MISLABELLED, "revisions": list(pythia),
+                               "tokens_per_step": tokens_per_step, "params": 1e5},
     }
     config["weak_supervisor"].update(model="pythia-tiny")
     config["hub"] = {"backoff_s": 0.1}
@@ -68,7 +74,7 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     env = {**os.environ, "HF_TOKEN": TOKEN}
     faults = {"model.safetensors": ["503", "503", "drop"]}
     largest = max(sum(len(b) for b in files.values()) for files in [*pythia.values(), *olmo.values()])
-    with serve({PYTHIA: pythia, OLMO: olmo}, faults) as (url, hub):
+    with serve({PYTHIA: pythia, OLMO: olmo, MISLABELLED: mislabelled}, faults) as (url, hub):
         env["HF_ENDPOINT"] = url
         manifest = subprocess.run([sys.executable, "-m", "pipeline.checkpoints.manifests", OLMO], cwd=tmp_path, env=env,
                                   capture_output=True, text=True, timeout=120)
@@ -90,10 +96,22 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     assert len(rows(metrics, "olmo-hub")) == 6 * 2  # six revisions × two layers
 
     integrity = pd.read_csv(tmp_path / "results" / "tables" / "integrity.csv")
-    flagged = integrity.dropna(subset=["duplicate_of"])
-    assert sorted(flagged["model"]) == ["olmo-hub", "olmo-local"]
-    assert set(flagged["revision"]) == {OLMO_DUPLICATE} and set(flagged["duplicate_of"]) == {OLMO_REVISIONS[-1]}
-    assert f"olmo-hub: {OLMO_DUPLICATE}" in (tmp_path / "results" / "summary.md").read_text()
+    flagged = integrity.dropna(subset=["flag"]).set_index(["model", "revision"])
+    # the last OLMo branch is the final revision: the branch before it serves its weights
+    olmo_flag = ["serves final weights", OLMO_DUPLICATE]
+    assert flagged.loc[("olmo-hub", OLMO_REVISIONS[-1]), ["flag", "duplicate_of"]].tolist() == olmo_flag
+    assert flagged.loc[("olmo-local", OLMO_REVISIONS[-1]), ["flag", "duplicate_of"]].tolist() == olmo_flag
+    shown = integrity[integrity["model"] == "pythia-mislabelled"].drop(columns=["model", "commit", "shards"])
+    print(shown.to_string(index=False))  # shown with -s: the integrity table of the mislabelled repo
+    assert flagged.loc["pythia-mislabelled"][["flag", "duplicate_of"]].reset_index().values.tolist() == [
+        ["step0", "serves final weights", final], ["step1", "serves final weights", final]]
+    assert len(flagged) == 4  # nothing else: pythia-tiny has no equal weights
+    summary = (tmp_path / "results" / "summary.md").read_text()
+    assert f"olmo-hub: {OLMO_REVISIONS[-1]} (serves final weights; kept {OLMO_DUPLICATE})" in summary
+    assert f"pythia-mislabelled: step0 (serves final weights; kept {final})" in summary
+    transitions = pd.read_csv(tmp_path / "results" / "tables" / "transitions.csv")
+    fitted = transitions[transitions["model"] == "pythia-mislabelled"]
+    assert len(fitted) and (fitted["n_points"] == len(steps) - 2).all()  # the final revision stays in the fits
 
     print(f"peak of {disk.folder}: {disk.peak} bytes; largest checkpoint: {largest} bytes")  # shown with -s
     # two checkpoints at most (two extraction jobs at once), plus huggingface_hub's small

@@ -20,5 +20,6 @@ with timed_work():
             out,
             identity={"model": model, "revision": revision, "commit": checkpoint.commit,
                       "checkpoint": str(checkpoint.folder)},
+            tokenizer=checkpoint.tokenizer_folder,
         )
         source.release(checkpoint)  # a temporary download is deleted once its activations exist

@@ -181,6 +181,8 @@ def transition_locations(x: np.ndarray, curves: np.ndarray, config: DetectionCon
     """Sigmoid midpoint x0 and breakpoint xb of every row of `curves` (R, n) on the axis x (NaN
     points left out; NaN where a row has too few points), e.g. paired bootstrap replicates."""
     x, curves = np.asarray(x, float), np.atleast_2d(np.asarray(curves, float))
+    if len(x) < max(2 * config.min_side, 6):  # e.g. a trajectory of one revision: no interval to place one in
+        return {"x0": np.full(len(curves), np.nan), "breakpoint": np.full(len(curves), np.nan)}
     families = transition_families(x, config)
     fits = fit_transitions(families, curves, max(2 * config.min_side, 6))
     sig = polished_sigmoid(families["sigmoid"], fits["sigmoid"], x, curves, config.lm_iterations)
