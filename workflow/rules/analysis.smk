@@ -20,8 +20,8 @@ rule analysis:
     threads: 2
     params:
         revisions=revision_pairs(),
-        analysis=ANALYSIS,
-        metrics=METRICS,
+        analysis=as_params(ANALYSIS),
+        metrics=as_params(METRICS),
         trajectories=trajectories(config),
         sizes={model: model_parameters(config, model) for model in config["models"]},
     script:

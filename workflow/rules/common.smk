@@ -1,3 +1,4 @@
+import dataclasses
 import re
 import sys
 
@@ -12,12 +13,19 @@ from snakemake.utils import validate
 validate(config, schema="../../config/schemas/config.schema.yaml")
 check_config(config)
 
-# the typed sections the jobs receive (the schema has filled their defaults)
+# the typed sections, built (and so checked) once; the schema has filled their defaults
 EXTRACTION = ExtractionConfig.from_mapping(config["extraction"])
 PROBES = ProbeConfig.from_mapping(config["probes"])
 METRICS = MetricsConfig.from_mapping(config["metrics"])
 WEAK_SUPERVISOR = WeakSupervisorConfig.from_mapping(config["weak_supervisor"])
 ANALYSIS = AnalysisConfig.from_mapping(config["analysis"])
+
+
+def as_params(section):
+    """A typed section as plain values: Snakemake reruns a job when its params change, and it
+    compares only built-in types (the job's script rebuilds the section with from_mapping)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(section).items()}
+
 
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])

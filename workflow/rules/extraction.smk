@@ -21,7 +21,7 @@ rule extract:
         model=lambda wc: wc.model,
         revisions=lambda wc: [wc.revision],
         tasks=TASKS,
-        extraction=EXTRACTION,
+        extraction=as_params(EXTRACTION),
     script:
         "../scripts/extract.py"
 
@@ -49,6 +49,6 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=[r.name for r in REVISIONS[one_job_model]],
             tasks=TASKS,
-            extraction=EXTRACTION,
+            extraction=as_params(EXTRACTION),
         script:
             "../scripts/extract.py"

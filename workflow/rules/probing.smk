@@ -10,8 +10,8 @@ rule weak_supervisor:
     conda:
         "../../environment.yml"
     params:
-        spec=WEAK_SUPERVISOR,
-        probes=PROBES,
+        spec=as_params(WEAK_SUPERVISOR),
+        probes=as_params(PROBES),
     script:
         "../scripts/weak_supervisor.py"
 
@@ -39,8 +39,8 @@ rule probes:
         model=lambda wc: wc.model,
         revisions=lambda wc: [revision_info(wc.model, wc.revision)],
         tasks=TASKS,
-        probes=PROBES,
-        metrics=METRICS,
+        probes=as_params(PROBES),
+        metrics=as_params(METRICS),
     script:
         "../scripts/probes.py"
 
@@ -70,8 +70,8 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=REVISIONS[one_job_model],
             tasks=TASKS,
-            probes=PROBES,
-            metrics=METRICS,
+            probes=as_params(PROBES),
+            metrics=as_params(METRICS),
         script:
             "../scripts/probes.py"
 

@@ -5,6 +5,7 @@ redirect_output(snakemake.log[0])
 import pandas as pd
 
 from pipeline.analysis import write_analysis
+from pipeline.config import AnalysisConfig, MetricsConfig
 
 predictions = dict(zip(map(tuple, snakemake.params.revisions), snakemake.input.predictions, strict=True))
 
@@ -13,8 +14,8 @@ with timed_work():
         snakemake.input.metrics,
         snakemake.input.integrity,
         lambda model, revision: pd.read_parquet(predictions[(model, revision)]),
-        snakemake.params.analysis,
-        snakemake.params.metrics,
+        AnalysisConfig.from_mapping(snakemake.params.analysis),
+        MetricsConfig.from_mapping(snakemake.params.metrics),
         snakemake.params.trajectories,
         snakemake.params.sizes,
         dict(snakemake.output.items()),

@@ -5,10 +5,12 @@ redirect_output(snakemake.log[0])
 import torch
 
 from pipeline.checkpoints import checkpoint_source
+from pipeline.config import ExtractionConfig
 from pipeline.extraction import write_activations
 
 torch.set_num_threads(snakemake.threads)
 model = snakemake.params.model
+extraction = ExtractionConfig.from_mapping(snakemake.params.extraction)
 source = checkpoint_source(snakemake.config, model)
 with timed_work():
     for revision, out in zip(snakemake.params.revisions, snakemake.output, strict=True):
@@ -16,7 +18,7 @@ with timed_work():
         write_activations(
             checkpoint.folder,
             dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
-            snakemake.params.extraction,
+            extraction,
             out,
             identity={"model": model, "revision": revision, "commit": checkpoint.commit,
                       "checkpoint": str(checkpoint.folder)},

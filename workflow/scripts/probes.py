@@ -4,6 +4,7 @@ redirect_output(snakemake.log[0])
 
 from threadpoolctl import threadpool_limits
 
+from pipeline.config import MetricsConfig, ProbeConfig
 from pipeline.probing import write_probe_results
 
 outputs = zip(
@@ -19,8 +20,8 @@ with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take ever
             activations,
             dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
             dict(zip(snakemake.params.tasks, snakemake.input.weak)),
-            snakemake.params.probes,
-            snakemake.params.metrics,
+            ProbeConfig.from_mapping(snakemake.params.probes),
+            MetricsConfig.from_mapping(snakemake.params.metrics),
             identity={
                 "model": snakemake.params.model,
                 "revision": revision.name,
