@@ -12,7 +12,7 @@ from pipeline.checkpoints.revisions import UnknownRevisionError
 from pipeline.checkpoints.schedule import local_root, manifest_commits, model_revisions, schedule, step_repos
 from pipeline.config import ConfigError
 from pipeline.resources import job_resources
-from pipeline.tasks.files import file_paths
+from pipeline.tasks.files import check_file_spec, file_paths
 
 
 def check_config(config: Mapping) -> None:
@@ -54,6 +54,7 @@ def check_paths(config: Mapping) -> None:
             raise ConfigError(f"models.{model}.path: checkpoint folder {spec['path']!r} does not exist")
     for task, spec in config["tasks"].items():
         if spec["source"] == "file":
+            check_file_spec(task, spec)  # a malformed spec is named before its files are looked for
             for path in file_paths(spec):
                 if not Path(path).is_file():
                     raise ConfigError(f"tasks.{task}.path: file {path!r} does not exist")

@@ -23,6 +23,8 @@ from pipeline.config import MetricsConfig
 
 KEY = ["model", "task", "layer"]
 PGRS = ("pgr", "pgr_auroc")
+ESTIMATES = ("p_change", "p_transition", "p_dip", "step", "step_lo", "step_hi", "tokens", "width_x", "width_x_hi",
+             "level_before", "level_after", "between_seed_sd")
 Loader = Callable[[str, str], pd.DataFrame]
 """(model, revision) -> that revision's predictions table (id, label, p_weak, p_w2s, p_gold, task, layer)."""
 
@@ -142,4 +144,6 @@ def analyze(
         for c in gapped
     ]))
     table = pd.concat([f for f in frames if not f.empty], ignore_index=True)
+    # curves too short to fit carry no estimates; the table keeps every column all the same
+    table = table.reindex(columns=[*table.columns, *(c for c in ESTIMATES if c not in table)])
     return apply_fdr(table, config_of).sort_values(["unit", *KEY, "metric"], kind="stable", ignore_index=True)
