@@ -17,7 +17,7 @@ from pipeline.analysis.transition import (
 )
 from pipeline.config import MetricsConfig
 from pipeline.probing.logistic import sigmoid
-from pipeline.probing.metrics import accuracy, auroc, pgr
+from pipeline.probing.metrics import auroc, pgr
 from pipeline.probing.probes import revision_metrics
 
 N_TEST = 1500
@@ -144,7 +144,6 @@ def test_seed_pgr_is_the_ratio_of_the_seed_means():
             for m, (w, g) in (("a", (0.7, 0.9)), ("b", (0.65, 0.7))) for s in (0, 10)]
     (curve,) = seed_curves(pd.DataFrame(rows), ("pgr",), {"ab": ["a", "b"]})
     assert curve.y[0] == pytest.approx((0.675 - 0.6) / (0.8 - 0.6))  # not the mean of 1/3 and 1/2
-    assert accuracy(np.array([0.9, 0.1]), np.array([1, 0])) == 1.0
 
 
 def test_locations_of_a_curve_too_short_to_fit_are_missing():

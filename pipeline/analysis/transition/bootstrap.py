@@ -14,6 +14,7 @@ the fitted transition (location bootstrap).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -109,13 +110,19 @@ class ExampleBootstrap:
                                  self.metrics.pgr_min_margin, self.metrics.pgr_margin_se, n)
                 for r in range(len(self.probs["weak"]))
             ], axis=1)
-        else:  # DeLong's standard error of the observed sample, as in the metrics table
-            threshold = np.array([
-                max(self.metrics.pgr_min_margin,
-                    self.metrics.pgr_margin_se * delong_difference_se(p_weak, p_gold, self.label))
-                for p_weak, p_gold in zip(self.probs["weak"], self.probs["gold"])
-            ])
+        else:
+            threshold = self._auroc_threshold
         return pgr(weak, w2s, gold, threshold)
+
+    @functools.cached_property
+    def _auroc_threshold(self) -> np.ndarray:
+        """The AUROC PGR's margin per revision, from DeLong's standard error of the observed sample
+        (as in the metrics table): fixed across replicates, so computed once."""
+        return np.array([
+            max(self.metrics.pgr_min_margin,
+                self.metrics.pgr_margin_se * delong_difference_se(p_weak, p_gold, self.label))
+            for p_weak, p_gold in zip(self.probs["weak"], self.probs["gold"])
+        ])
 
     def _score(self, kind: str, score: str, weights: np.ndarray) -> np.ndarray:
         if score == "acc":
