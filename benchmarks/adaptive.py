@@ -30,10 +30,11 @@ from collections import Counter
 
 import numpy as np
 
-from pipeline.analysis.adaptive import AdaptiveConfig, run_adaptive
+from pipeline.analysis.adaptive import run_adaptive
 from pipeline.analysis.simulate import truth_sigmoid
 from pipeline.analysis.transition import DetectionConfig, detect_curves
 from pipeline.checkpoints.revisions import pythia_steps
+from pipeline.config import AdaptiveConfig
 
 SEED = 20261203
 STEP = np.array(pythia_steps(), float)

@@ -9,7 +9,7 @@ each section is then built once into a frozen dataclass whose defaults equal the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar, Self
 
 
@@ -138,6 +138,34 @@ class AnalysisConfig(Section):
     """Revisions left out of the fits, for every model."""
 
 
+@dataclass(frozen=True)
+class AdaptiveConfig(Section):
+    key = "adaptive"
+
+    coarse: int = 16
+    """Revisions of round 0, spaced evenly on the detector's axis (first and last included)."""
+    per_round: int = 8
+    """Revisions added per later round, at most."""
+    budget: int = 48
+    """Revisions probed in all, at most."""
+    target_width: float = 0.1
+    """Stop when every location interval is narrower, in decades of the detector's axis."""
+    metrics: tuple[str, ...] = ("gain",)
+    """The curves (per task and layer) whose transitions decide where to probe next."""
+
+    def __post_init__(self):
+        if not 2 <= self.coarse <= self.budget:
+            raise ConfigError(f"adaptive: need 2 <= coarse <= budget, got coarse={self.coarse}, budget={self.budget}")
+        if self.per_round < 1:
+            raise ConfigError(f"adaptive: per_round must be >= 1, got {self.per_round}")
+        if not self.target_width > 0:
+            raise ConfigError(f"adaptive: target_width must be > 0 decades, got {self.target_width}")
+
+    def updated(self, changes: Mapping | None) -> AdaptiveConfig:
+        """This section with a model's own `revisions: {adaptive: {...}}` keys applied."""
+        return type(self).from_mapping({**asdict(self), **dict(changes or {})})
+
+
 SECTIONS: tuple[type[Section], ...] = (
-    HubConfig, ExtractionConfig, ProbeConfig, MetricsConfig, WeakSupervisorConfig, AnalysisConfig,
+    HubConfig, ExtractionConfig, ProbeConfig, MetricsConfig, WeakSupervisorConfig, AnalysisConfig, AdaptiveConfig,
 )

@@ -64,6 +64,11 @@ def integrity_table() -> str:
     return f"{RESULTS}/tables/integrity.csv"
 
 
+def adaptive_round(model: str = "{model}", round: str | int = "{round}") -> str:
+    """One round of a model's adaptive schedule (JSON: its proposals, or why it stops)."""
+    return f"{RESULTS}/adaptive/{model}/round{round}.json"
+
+
 def summary() -> str:
     return f"{RESULTS}/summary.md"
 

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from pipeline.checkpoints.hub import branch_commits, resolve_commit
 from pipeline.checkpoints.revisions import UnknownRevisionError
-from pipeline.checkpoints.schedule import local_root, manifest_commits, model_revisions, schedule, step_repos
+from pipeline.checkpoints.schedule import (
+    adaptive_settings,
+    local_root,
+    manifest_commits,
+    model_revisions,
+    schedule,
+    step_repos,
+)
 from pipeline.config import ConfigError
 from pipeline.resources import job_resources
 from pipeline.tasks.files import check_file_spec, file_paths
@@ -30,6 +37,11 @@ def check_config(config: Mapping) -> None:
             job_resources(config, model, "extract")
         except (ValueError, OSError) as error:
             raise ConfigError(str(error)) from None
+        if adaptive_settings(config, model) is not None and models[model]["source"] == "tiny":
+            raise ConfigError(
+                f"models.{model}.revisions: adaptive needs a hub or local model (one job per revision); "
+                "a tiny model's revisions are all built by one pre-training job: use 'all' or a selection"
+            )
     for model, spec in models.items():
         if spec["source"] == "local":
             check_model_blocks(config, model)

@@ -87,7 +87,8 @@ def _rules() -> list[tuple[str, str]]:
     found = []
     for smk in sorted((REPO_ROOT / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"\n(?=\S)", smk.read_text()):
-            named = re.match(r"rule (\w+):", block) or re.search(r'rule:\s+name:\s+rule_name\("(\w+)"', block)
+            named = (re.match(r"(?:rule|checkpoint) (\w+):", block)
+                     or re.search(r'rule:\s+name:\s+rule_name\("(\w+)"', block))
             script = re.search(r'script:\s+"\.\./scripts/(\w+)\.py"', block)
             if named and script:
                 found.append((named.group(1), script.group(1)))
@@ -96,7 +97,7 @@ def _rules() -> list[tuple[str, str]]:
 
 def test_every_rule_has_a_script():
     text = "\n".join(p.read_text() for p in (REPO_ROOT / "workflow" / "rules").glob("*.smk"))
-    declared = set(re.findall(r"^rule (\w+):", text, flags=re.M)) - {"all"}
+    declared = set(re.findall(r"^(?:rule|checkpoint) (\w+):", text, flags=re.M)) - {"all"}
     assert declared <= {name for name, _ in _rules()}
     assert len(_rules()) >= 12
 

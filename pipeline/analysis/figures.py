@@ -126,3 +126,29 @@ def write_figures(metrics_path: str, transitions_path: str, scaling_path: str, o
     pgr_vs_step(table, outputs["pgr"])
     gain_heatmap(table, outputs["heatmap"])
     quality_vs_gain(table, outputs["quality"])
+
+
+def adaptive_rounds(table: pd.DataFrame, schedule: pd.DataFrame, last_rows: pd.DataFrame, label: str,
+                    out: str) -> None:
+    """The curves (`table`'s column value, named `label`) of each adaptive model along
+    pre-training, one panel per (task, layer) and model, each revision marked by the round that
+    probed it; the location interval of the last round shaded where the detector saw a change."""
+    probed = _panel(table.merge(schedule[["model", "revision", "round"]], on=["model", "revision"]))
+    grid = sns.FacetGrid(probed, col="model", row="panel", height=3, aspect=1.3, margin_titles=True, sharey=False)
+    rounds = sorted(probed["round"].unique())
+    palette = dict(zip(rounds, sns.color_palette("viridis", len(rounds)), strict=True))
+    for (panel, model), ax in grid.axes_dict.items():
+        curve = probed[(probed["panel"] == panel) & (probed["model"] == model)].sort_values("step")
+        ax.plot(curve["step"], curve["value"], color="grey", lw=1)
+        for r, points in curve.groupby("round"):
+            ax.scatter(points["step"], points["value"], color=palette[r], s=18, zorder=3)
+        found = _panel(last_rows)
+        for row in found[(found["model"] == model) & (found["panel"] == panel) & (found["verdict"] != "none")
+                         ].itertuples():
+            ax.axvspan(row.step_lo, row.step_hi, color="grey", alpha=0.2, lw=0)
+    handles = [plt.Line2D([], [], color=palette[r], marker="o", ls="", label=f"round {r}") for r in rounds]
+    grid.axes.flat[0].legend(handles=handles, title="probed in", fontsize="small")
+    _step_axis(grid)
+    grid.set_ylabels(label)
+    grid.tight_layout()
+    _save(grid.figure, out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -14,7 +14,7 @@ from pipeline.analysis.quality import add_gold_dprime
 from pipeline.analysis.scaling import scaling_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
 from pipeline.analysis.transition import DetectionConfig
-from pipeline.checkpoints.integrity import flagged_revisions
+from pipeline.checkpoints.integrity import flagged_revisions, read_integrity_table
 from pipeline.config import AnalysisConfig, MetricsConfig
 from pipeline.io import write_table, write_text
 
@@ -26,12 +26,12 @@ def detection_config(settings: AnalysisConfig) -> DetectionConfig:
 
 
 def excluded_revisions(
-    metrics: pd.DataFrame, settings: AnalysisConfig, integrity: pd.DataFrame
+    models: Iterable[str], settings: AnalysisConfig, integrity: pd.DataFrame
 ) -> dict[str, list[str]]:
     """{model: revisions left out of the fits}: `exclude_revisions` for every model, and the
     revisions the integrity pre-flight flagged unless `exclude_duplicates` is false."""
     duplicates = flagged_revisions(integrity) if settings.exclude_duplicates else {}
-    return {m: sorted({*settings.exclude_revisions, *duplicates.get(m, [])}) for m in metrics["model"].unique()}
+    return {m: sorted({*settings.exclude_revisions, *duplicates.get(m, [])}) for m in models}
 
 
 def run_analysis(
@@ -49,7 +49,7 @@ def run_analysis(
     quality and outcome, and the lag of their transitions."""
     predictions = functools.cache(predictions)  # each revision's table serves every analysis
     config = detection_config(settings)
-    exclude = excluded_revisions(metrics, settings, integrity)
+    exclude = excluded_revisions(metrics["model"].unique(), settings, integrity)
     metrics = add_gold_dprime(metrics, predictions)
     kept = metrics[~exclusion_mask(metrics, exclude)]
     curves = [*example_curves(kept, CURVES, predictions, margin_rule), *seed_curves(kept, CURVES, trajectories)]
@@ -74,7 +74,7 @@ def write_analysis(
     n_jobs: int = 1,
 ) -> None:
     """Write the transitions, correlations, lags and scaling tables and the summary."""
-    integrity = pd.read_csv(integrity_path, dtype={"flag": str, "duplicate_of": str, "reason": str})
+    integrity = read_integrity_table(integrity_path)
     results = run_analysis(pd.read_csv(metrics_path), predictions, settings, margin_rule, integrity, trajectories,
                            sizes, n_jobs)
     for name in ("transitions", "correlations", "lags", "scaling"):

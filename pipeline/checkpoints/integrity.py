@@ -182,6 +182,10 @@ def flag_revisions(table: pd.DataFrame, final: FinalWeights | None, final_name: 
     return table.assign(flag=flag, duplicate_of=kept, reason=reason)
 
 
+def read_integrity_table(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"flag": str, "duplicate_of": str, "reason": str})
+
+
 def flagged_revisions(table: pd.DataFrame) -> dict[str, list[str]]:
     """{model: revisions flagged by the pre-flight (left out of the fits by default)}."""
     flagged = table[table["flag"].notna()]

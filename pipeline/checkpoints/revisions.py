@@ -139,14 +139,19 @@ def parse_branches(names: Sequence[str], stage: str | None = None, naming: objec
     return sorted(revisions, key=lambda r: (r.step, r.name))
 
 
+def is_adaptive(selection: object) -> bool:
+    return selection == "adaptive" or (isinstance(selection, dict) and set(selection) == {"adaptive"})
+
+
 def select_revisions(revisions: Sequence[Revision], selection: object) -> list[Revision]:
     """Select from an ordered schedule.
 
     `selection` is "all"; a list of revision names; {"every": k} (every k-th, the last one
-    always kept); or {"log_spaced": m} (m revisions spaced evenly in log(step + 1), step 0
-    and the last one included).
+    always kept); {"log_spaced": m} (m revisions spaced evenly in log(step + 1), step 0
+    and the last one included); or "adaptive" / {"adaptive": {...}}: every revision, the
+    candidates of the rounds of analysis.adaptive_round.
     """
-    if selection == "all":
+    if selection == "all" or is_adaptive(selection):  # an adaptive schedule chooses among all of them
         return list(revisions)
     if isinstance(selection, list):
         by_name = {r.name: r for r in revisions}
@@ -165,7 +170,7 @@ def select_revisions(revisions: Sequence[Revision], selection: object) -> list[R
             return _log_spaced(revisions, value)
     raise ValueError(
         f"revision selection {selection!r} is not allowed: use 'all', a list of revision names, "
-        "{'every': k >= 1} or {'log_spaced': m >= 2}"
+        "{'every': k >= 1}, {'log_spaced': m >= 2} or 'adaptive'"
     )
 
 

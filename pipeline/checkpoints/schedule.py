@@ -17,9 +17,16 @@ from pipeline.checkpoints.integrity import (
     step_repo_rows,
 )
 from pipeline.checkpoints.manifests import manifest_path, read_manifest
-from pipeline.checkpoints.revisions import Revision, parse_names, pythia_revisions, select_revisions, step_revision
+from pipeline.checkpoints.revisions import (
+    Revision,
+    is_adaptive,
+    parse_names,
+    pythia_revisions,
+    select_revisions,
+    step_revision,
+)
 from pipeline.checkpoints.sources import CheckpointSource, HubSource, LocalDirectorySource
-from pipeline.config import HubConfig
+from pipeline.config import AdaptiveConfig, ConfigError, HubConfig
 from pipeline.paths import tiny_checkpoints
 
 
@@ -82,6 +89,19 @@ def model_revisions(config: Mapping, model: str) -> list[Revision]:
         return select_revisions(schedule(config, model), config["models"][model].get("revisions", "all"))
     except ValueError as error:
         raise ValueError(f"model {model!r}: {error}") from error
+
+
+def adaptive_settings(config: Mapping, model: str) -> AdaptiveConfig | None:
+    """The adaptive schedule of a model whose `revisions` are adaptive (the `adaptive` section
+    with the model's own changes), else None."""
+    selection = config["models"][model].get("revisions", "all")
+    if not is_adaptive(selection):
+        return None
+    changes = selection["adaptive"] if isinstance(selection, dict) else None
+    try:
+        return AdaptiveConfig.from_mapping(config.get("adaptive")).updated(changes)
+    except ValueError as error:
+        raise ConfigError(f"model {model!r}: {error}") from None
 
 
 def trajectories(config: Mapping) -> dict[str, list[str]]:

@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 
-from pipeline.analysis.adaptive import (
-    AdaptiveConfig,
-    coarse_indices,
-    propose,
-    run_adaptive,
-    stop_reason,
-    worth_refining,
-)
+from pipeline.analysis.adaptive import coarse_indices, decide, propose, run_adaptive, worth_refining
 from pipeline.analysis.simulate import x_of
 from pipeline.checkpoints.revisions import pythia_steps
+from pipeline.config import AdaptiveConfig, ConfigError
 
 STEP = np.array(pythia_steps(), float)
 X = x_of(STEP)
@@ -67,18 +61,33 @@ def test_curves_share_a_round_and_narrow_intervals_propose_nothing():
 
 def test_stop_reasons():
     config = AdaptiveConfig(budget=30, target_width=0.1)
-    assert stop_reason([], 16, config) == "no change in the coarse round"
-    assert stop_reason([_row(3.0, 3.05)], 20, config) == "interval below target width"
-    assert stop_reason([_row(3.0, 3.5)], 30, config) == "budget spent"
-    assert stop_reason([_row(3.0, 3.5), _row(3.0, 3.05)], 20, config) is None
+    probed = set(coarse_indices(X, 16))
+    flat = _row(3.0, 3.5, verdict="none")
+    assert decide(X, probed, [flat], config, 0) == ([], "no change in the coarse round")
+    assert decide(X, probed, [flat], config, 2) == ([], "no change left to locate")
+    assert decide(X, probed, [_row(3.0, 3.05), flat], config, 1) == ([], "interval below target width")
+    assert decide(X, set(range(30)), [_row(3.0, 3.5)], config, 1) == ([], "budget spent")
+    proposals, stop = decide(X, probed, [_row(3.0, 3.5), _row(3.0, 3.05)], config, 1)
+    assert stop is None and all(3.0 <= X[p.index] <= 3.5 for p in proposals)
+    all_but_the_first = set(range(1, len(X)))  # step 0 lies outside the interval
+    assert decide(X, all_but_the_first, [_row(3.0, 3.5)], AdaptiveConfig(budget=154), 1)[1] == (
+        "nothing left to probe in the intervals")
     assert not worth_refining({"verdict": "none", "reason": "no change beyond noise"})
+    assert not worth_refining({"verdict": "inconclusive", "reason": "too few points"})
     assert worth_refining({"verdict": "gradual", "reason": "a smooth null suffices"})
 
 
+def test_the_coarse_round_steps_around_excluded_revisions():
+    excluded = {0, len(X) - 1, 40}
+    chosen = coarse_indices(X, 16, excluded)
+    assert len(chosen) == 16 and not excluded & set(chosen)
+    assert chosen[0] == 1 and chosen[-1] == len(X) - 2
+
+
 def test_bad_settings_are_named():
-    with pytest.raises(ValueError, match="coarse=60, budget=48"):
+    with pytest.raises(ConfigError, match="coarse=60, budget=48"):
         AdaptiveConfig(coarse=60)
-    with pytest.raises(ValueError, match="target_width"):
+    with pytest.raises(ConfigError, match="target_width"):
         AdaptiveConfig(target_width=0)
 
 

@@ -2,7 +2,8 @@ rule analysis:
     input:
         metrics=paths.metrics_table(),
         integrity=paths.integrity_table(),
-        predictions=per_revision(paths.probe_predictions),
+        predictions=lambda wildcards: per_revision(paths.probe_predictions),
+        rounds=all_adaptive_round_files,
     output:
         transitions=report(paths.analysis_table("transitions"), caption="../report/transitions.rst", category="Tables"),
         correlations=report(
@@ -19,7 +20,7 @@ rule analysis:
         "../../environment.yml"
     threads: 2
     params:
-        revisions=revision_pairs(),
+        revisions=lambda wildcards: revision_pairs(),
         analysis=as_params(ANALYSIS),
         metrics=as_params(METRICS),
         trajectories=trajectories(config),

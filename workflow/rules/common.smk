@@ -3,7 +3,8 @@ import re
 import sys
 
 import pipeline.paths as paths
-from pipeline.checkpoints.schedule import model_revisions, trajectories
+from pipeline.analysis.adaptive_round import Round, probed_revisions
+from pipeline.checkpoints.schedule import adaptive_settings, model_revisions, trajectories
 from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, ProbeConfig, WeakSupervisorConfig
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
@@ -48,20 +49,44 @@ def rule_name(prefix, model):
     return f"{prefix}_{identifier}"
 
 
+# Models whose revisions are chosen in rounds, by the checkpoint rule adaptive_round
+ADAPTIVE = {m: settings for m in config["models"] if (settings := adaptive_settings(config, m)) is not None}
+
+
+def adaptive_round_files(model):
+    """The model's round files, up to the one that stops. Called from input functions only: while
+    a round is missing, Snakemake runs it (and what it needs) and then asks again."""
+    files = []
+    while True:
+        files.append(checkpoints.adaptive_round.get(model=model, round=len(files)).output[0])
+        if Round.read(files[-1]).stop is not None:
+            return files
+
+
+def probed(model):
+    """The names of the model's revisions the run probes, in training order (an adaptive model's
+    from its rounds, so only in input and params functions)."""
+    if model not in ADAPTIVE:
+        return [r.name for r in REVISIONS[model]]
+    chosen = set(probed_revisions([Round.read(f) for f in adaptive_round_files(model)]))
+    return [r.name for r in REVISIONS[model] if r.name in chosen]
+
+
 def revision_pairs():
-    """(model, revision name) of every revision the run uses, in a fixed order."""
-    return [(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+    """(model, revision name) of every revision the run probes, in a fixed order."""
+    return [(m, r) for m in REVISIONS for r in probed(m)]
 
 
 def per_revision(path):
-    """`path(model, revision)` for every revision the run uses."""
+    """`path(model, revision)` for every revision the run probes."""
     return [path(m, r) for m, r in revision_pairs()]
 
 
 def remove_unreadable_activations():
     """Delete truncated or corrupted activations files, so that they are extracted again rather
     than read. It has to run before the DAG is built (a present file would count as done)."""
-    for removed in remove_unreadable(per_revision(paths.activations)):
+    candidates = [paths.activations(m, r.name) for m, revs in REVISIONS.items() for r in revs]
+    for removed in remove_unreadable(candidates):
         print(f"Removed unreadable {removed}; it will be extracted again.", file=sys.stderr)
 
 
@@ -72,6 +97,7 @@ wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
     revision=r"[A-Za-z0-9._-]+",
     task="|".join(map(re.escape, TASKS)),
+    round=r"\d+",
 
 
 def all_targets():
@@ -81,6 +107,9 @@ def all_targets():
         paths.figure("pgr_vs_step"),
         paths.summary(),
     ]
+    if ADAPTIVE:
+        targets += [paths.analysis_table("adaptive"), paths.analysis_table("adaptive_rounds")]
+        targets.append(paths.figure("adaptive_rounds"))
     if "synthetic" in config:
         targets.append(paths.synthetic_table("summary"))
     return targets
@@ -121,3 +150,22 @@ def weak_supervisor_inputs(wildcards):
     if WEAK_SUPERVISOR.kind == "probe":
         inputs["activations"] = paths.activations(WEAK_SUPERVISOR.model, WEAK_SUPERVISOR.revision)
     return inputs
+
+
+def adaptive_round_inputs(wildcards):
+    """Round k of a model needs the integrity table (the revisions it must not probe) and the
+    probe results of every revision of rounds 0 … k-1."""
+    inputs = {"integrity": paths.integrity_table()}
+    previous = [
+        checkpoints.adaptive_round.get(model=wildcards.model, round=j).output[0] for j in range(int(wildcards.round))
+    ]
+    if previous:
+        names = probed_revisions([Round.read(f) for f in previous])
+        inputs["rounds"] = previous
+        inputs["metrics"] = [paths.probe_metrics(wildcards.model, r) for r in names]
+        inputs["predictions"] = [paths.probe_predictions(wildcards.model, r) for r in names]
+    return inputs
+
+
+def all_adaptive_round_files(wildcards=None):
+    return [f for model in ADAPTIVE for f in adaptive_round_files(model)]

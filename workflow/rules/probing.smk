@@ -78,7 +78,7 @@ for one_job_model in ONE_JOB_MODELS:
 
 rule metrics_table:
     input:
-        per_revision(paths.probe_metrics),
+        lambda wildcards: per_revision(paths.probe_metrics),
     output:
         report(paths.metrics_table(), caption="../report/metrics_table.rst", category="Tables"),
     log:
