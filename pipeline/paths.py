@@ -69,6 +69,12 @@ def adaptive_round(model: str = "{model}", round: str | int = "{round}") -> str:
     return f"{RESULTS}/adaptive/{model}/round{round}.json"
 
 
+def adaptive_schedule(model: str = "{model}", name: str = "schedule", ext: str = "csv") -> str:
+    """A model's adaptive schedule: `schedule` (per probed revision), `rounds` (per round) tables
+    and the `rounds` figure."""
+    return f"{RESULTS}/adaptive/{model}/{name}.{ext}"
+
+
 def summary() -> str:
     return f"{RESULTS}/summary.md"
 

@@ -63,8 +63,8 @@ def test_an_adaptive_run_downloads_only_the_revisions_of_its_table(small_run, tm
         assert again.returncode == 0, again.stderr[-5000:]
         fetched_again = downloaded(hub, REPO)
 
-    schedule = pd.read_csv(tmp_path / "results" / "tables" / "adaptive.csv")
-    rounds = pd.read_csv(tmp_path / "results" / "tables" / "adaptive_rounds.csv")
+    folder = tmp_path / "results" / "adaptive" / "pythia-adaptive"
+    schedule, rounds = pd.read_csv(folder / "schedule.csv"), pd.read_csv(folder / "rounds.csv")
     print(schedule.to_string(index=False), rounds.to_string(index=False), sep="\n")  # shown with -s
     weights = {branch for branch, files in fetched_first.items() if "model.safetensors" in files}
     assert weights == set(fetched_first) == set(schedule["revision"])  # nothing else was fetched
@@ -74,9 +74,9 @@ def test_an_adaptive_run_downloads_only_the_revisions_of_its_table(small_run, tm
     assert rounds["stop"].fillna("").iloc[-1] != ""
     metrics = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
     assert set(metrics["revision"]) == weights
-    last = json.loads((tmp_path / "results" / "adaptive" / "pythia-adaptive" /
-                       f"round{rounds['round'].max()}.json").read_text())
+    last = json.loads((folder / f"round{rounds['round'].max()}.json").read_text())
     assert last["stop"] and len(last["curves"]) == 4  # 2 layers × 2 metrics decided
+    assert (folder / "rounds.png").stat().st_size > 0
 
     assert fetched_again == fetched_first  # the second invocation fetched nothing …
     assert job_counts(again.stdout + again.stderr) == {}  # … and ran nothing

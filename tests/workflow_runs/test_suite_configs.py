@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests import REPO_ROOT
-from tests.workflow_runs.helpers import job_counts, snakemake
+from tests.workflow_runs.helpers import job_counts, snakemake, write_config
 
 SUITES = ["pythia", "olmo", "multiberts", "amber", "tinyllama"]
 # The OLMo manifests need the hub: stand-ins with real branch name forms let its DAG build
@@ -34,3 +35,17 @@ def test_suite_config_dry_runs(tmp_path, suite):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout + result.stderr)
     assert counts["integrity"] == 1 and counts["extract"] > 0 and counts["analysis"] == 1
+
+
+def test_pythia_config_plans_an_adaptive_sweep(tmp_path):
+    """`revisions: adaptive` in config/pythia.yaml: the dry run plans the pre-flight and round 0 of
+    every model; the downloads are planned round by round, once each round's file exists."""
+    config = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
+    for spec in config["models"].values():
+        spec["revisions"] = "adaptive"
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, "-n", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["integrity"] == 1 and counts["adaptive_round"] == len(config["models"])
+    assert "extract" not in counts  # nothing is downloaded before round 0 is written

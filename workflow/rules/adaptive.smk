@@ -24,24 +24,31 @@ checkpoint adaptive_round:
         "../scripts/adaptive_round.py"
 
 
+# One per model, so that every model's rounds run at once: what waits on all of them (the
+# metrics table) asks for these files, and each job's input walks one model's rounds.
 rule adaptive_schedule:
     input:
-        rounds=all_adaptive_round_files,
-        metrics=paths.metrics_table(),
+        rounds=lambda wc: adaptive_round_files(wc.model),
+        metrics=lambda wc: [paths.probe_metrics(wc.model, r) for r in probed(wc.model)],
     output:
-        schedule=report(paths.analysis_table("adaptive"), caption="../report/adaptive.rst", category="Tables"),
-        rounds=paths.analysis_table("adaptive_rounds"),
-        figure=report(paths.figure("adaptive_rounds"), caption="../report/adaptive_rounds.rst", category="Figures"),
-        svg=paths.figure("adaptive_rounds", "svg"),
+        schedule=report(paths.adaptive_schedule(), caption="../report/adaptive.rst", category="Adaptive schedule"),
+        rounds=paths.adaptive_schedule(name="rounds"),
+        figure=report(
+            paths.adaptive_schedule(name="rounds", ext="png"),
+            caption="../report/adaptive_rounds.rst",
+            category="Adaptive schedule",
+        ),
+        svg=paths.adaptive_schedule(name="rounds", ext="svg"),
     log:
-        paths.log("adaptive_schedule"),
+        paths.log("adaptive_schedule", "{model}"),
     benchmark:
-        paths.job_stats("adaptive_schedule")
+        paths.job_stats("adaptive_schedule", "{model}")
+    wildcard_constraints:
+        model=model_pattern(list(ADAPTIVE)),
     conda:
         "../../environment.yml"
     params:
-        rounds=lambda wc: {model: len(adaptive_round_files(model)) for model in ADAPTIVE},
-        candidates={model: len(REVISIONS[model]) for model in ADAPTIVE},
-        metric={model: settings.metrics[0] for model, settings in ADAPTIVE.items()},
+        candidates=lambda wc: len(REVISIONS[wc.model]),
+        metric=lambda wc: ADAPTIVE[wc.model].metrics[0],
     script:
         "../scripts/adaptive_schedule.py"

@@ -107,9 +107,6 @@ def all_targets():
         paths.figure("pgr_vs_step"),
         paths.summary(),
     ]
-    if ADAPTIVE:
-        targets += [paths.analysis_table("adaptive"), paths.analysis_table("adaptive_rounds")]
-        targets.append(paths.figure("adaptive_rounds"))
     if "synthetic" in config:
         targets.append(paths.synthetic_table("summary"))
     return targets

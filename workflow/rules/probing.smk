@@ -78,7 +78,9 @@ for one_job_model in ONE_JOB_MODELS:
 
 rule metrics_table:
     input:
-        lambda wildcards: per_revision(paths.probe_metrics),
+        # the adaptive schedules first: they set every adaptive model's rounds going at once
+        schedules=[paths.adaptive_schedule(m) for m in ADAPTIVE],
+        metrics=lambda wildcards: per_revision(paths.probe_metrics),
     output:
         report(paths.metrics_table(), caption="../report/metrics_table.rst", category="Tables"),
     log:

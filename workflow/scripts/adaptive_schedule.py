@@ -7,11 +7,11 @@ import pandas as pd
 from pipeline.analysis.adaptive_round import Round
 from pipeline.analysis.adaptive_schedule import write_adaptive_schedule
 
-params = snakemake.params
-paths = iter(snakemake.input.rounds)
-rounds = {model: [Round.read(next(paths)) for _ in range(n)] for model, n in params.rounds.items()}
-
 with timed_work():
     write_adaptive_schedule(
-        rounds, params.candidates, pd.read_csv(snakemake.input.metrics), params.metric, dict(snakemake.output.items())
+        [Round.read(path) for path in snakemake.input.rounds],
+        snakemake.params.candidates,
+        pd.concat([pd.read_csv(path) for path in snakemake.input.metrics]),
+        snakemake.params.metric,
+        dict(snakemake.output.items()),
     )
