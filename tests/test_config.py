@@ -5,8 +5,8 @@ import re
 import pytest
 import yaml
 
-from pipeline.checkpoints.schedule import model_revisions
-from pipeline.config import SECTIONS, ConfigError, ProbeConfig
+from pipeline.checkpoints.schedule import adaptive_settings, model_revisions
+from pipeline.config import SECTIONS, AdaptiveConfig, ConfigError, ProbeConfig
 from pipeline.preflight import check_config
 from tests import REPO_ROOT, load_config
 
@@ -26,6 +26,28 @@ def test_pythia_config_selects_log_spaced_revisions():
     check_config(PYTHIA)
     revisions = model_revisions(PYTHIA, "pythia-70m")
     assert len(revisions) == 16 and revisions[0].name == "step0" and revisions[-1].name == "step143000"
+
+
+def test_adaptive_revisions_take_the_section_with_the_models_changes():
+    config = copy.deepcopy(PYTHIA)
+    assert adaptive_settings(config, "pythia-70m") is None
+    config["models"]["pythia-70m"]["revisions"] = {"adaptive": {"budget": 30}}
+    config["models"]["pythia-160m"]["revisions"] = "adaptive"
+    section = AdaptiveConfig.from_mapping(config["adaptive"])
+    assert adaptive_settings(config, "pythia-70m") == dataclasses.replace(section, budget=30)
+    assert adaptive_settings(config, "pythia-160m") == section and section.budget == 48
+    assert len(model_revisions(config, "pythia-70m")) == 154  # the candidates: the whole schedule
+    check_config(config)
+    config["models"]["pythia-70m"]["revisions"] = {"adaptive": {"coarse": 40, "budget": 30}}
+    with pytest.raises(ConfigError, match=r"model 'pythia-70m': adaptive: need 2 <= coarse <= budget, got coarse=40"):
+        check_config(config)
+
+
+def test_tiny_models_cannot_be_adaptive():
+    config = copy.deepcopy(DEFAULT)
+    config["models"]["tiny-s1"]["revisions"] = "adaptive"
+    with pytest.raises(ConfigError, match=r"models\.tiny-s1\.revisions: adaptive needs a hub or local model"):
+        check_config(config)
 
 
 def test_tiny_models_need_model_and_train_sections():
