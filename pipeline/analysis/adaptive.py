@@ -143,6 +143,7 @@ class AdaptiveRun:
     rows: list[dict]  # the last round's detector row of every curve
     stop: str
     rounds: int
+    history: tuple[list[dict], ...] = ()  # every round's detector rows, in order (the last is `rows`)
 
 
 def run_adaptive(
@@ -160,6 +161,7 @@ def run_adaptive(
     table = [{"round": 0, "index": i, "reason": "coarse"} for i in chosen]
     probed: set[int] = set(chosen)
     in_play: list[int] | None = None
+    history: list[list[dict]] = []
     round_index = 0
     while True:
         cols = sorted(probed)
@@ -167,6 +169,7 @@ def run_adaptive(
         frame = detect_curves(step[cols], y, noise, tokens=None if tokens is None else np.asarray(tokens)[cols],
                               config=detection, seed=seed + round_index)
         rows = frame.to_dict("records")
+        history.append(rows)
         if in_play is None:
             in_play = [c for c, row in enumerate(rows) if worth_refining(row)]
         live = [rows[c] for c in in_play]
@@ -176,7 +179,7 @@ def run_adaptive(
             if not proposals:
                 stop = "nothing left to probe in the intervals"
         if stop is not None:
-            return AdaptiveRun(table, rows, stop, round_index + 1)
+            return AdaptiveRun(table, rows, stop, round_index + 1, tuple(history))
         round_index += 1
         for p in proposals:
             probed.add(p.index)

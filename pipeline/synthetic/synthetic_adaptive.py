@@ -15,7 +15,8 @@ the N it is asked for, once: the full sweep reuses what the adaptive run trained
 same curve and their comparison costs one full sweep.
 
 Contract: `locate(cfg)` returns the tables `methods` (one row per method: adaptive, full),
-`rounds` (one row per N the adaptive schedule simulated: round, N, reason) and `curve` (per N of
+`rounds` (one row per N the adaptive schedule simulated: round, N, reason, and from_N_lo/hi, the
+previous round's location interval its proposal came from) and `curve` (per N of
 the grid: mean gain and its sd over seeds, the adaptive round that simulated it);
 `run_synthetic_adaptive(params, outputs)` writes exactly the outputs of OUTPUTS: `methods` and
 `rounds` (CSV) and `figure` (PNG).
@@ -130,9 +131,13 @@ def locate(cfg: SyntheticConfig, detection: DetectionConfig = DETECTION) -> Adap
         method_row("full", full, len(sizes), len(sizes), 1, "every size of the grid"),
     ])
     gain = simulate(every)
+    # the interval (in N) each later round's proposals came from: the previous round's
+    before = [{}] + [rows[0] for rows in run.history[:-1]]
     rounds = pd.DataFrame([
         {"round": r["round"], "N": int(sizes[r["index"]]), "factor": sizes[r["index"]] / cfg.n_star,
-         "reason": r["reason"], "gain": float(gain[:, r["index"]].mean())}
+         "reason": r["reason"], "gain": float(gain[:, r["index"]].mean()),
+         "from_N_lo": before[r["round"]].get("step_lo", math.nan),
+         "from_N_hi": before[r["round"]].get("step_hi", math.nan)}
         for r in run.table
     ])
     first_round = dict(zip(rounds["N"], rounds["round"]))
