@@ -105,6 +105,19 @@ def synthetic_figure(name: str) -> str:
     return f"{synthetic_dir()}/figures/{name}.png"
 
 
+def synthetic_adaptive_dir() -> str:
+    return f"{RESULTS}/synthetic_adaptive"
+
+
+def synthetic_adaptive_table(name: str) -> str:
+    """`adaptive_n` (one row per method: adaptive, full) or `rounds` (one row per simulated N)."""
+    return f"{synthetic_adaptive_dir()}/{name}.csv"
+
+
+def synthetic_adaptive_figure() -> str:
+    return f"{synthetic_adaptive_dir()}/figures/adaptive_n.png"
+
+
 def synthetic_scaling_dir() -> str:
     return f"{RESULTS}/synthetic_scaling"
 

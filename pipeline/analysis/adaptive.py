@@ -132,6 +132,7 @@ class AdaptiveRun:
     rows: list[dict]  # the last round's detector row of every curve
     stop: str
     rounds: int
+    history: tuple[list[dict], ...] = ()  # every round's detector rows, in order (the last is `rows`)
 
 
 Measure = Callable[[list[int]], tuple[np.ndarray, np.ndarray | None]]
@@ -149,15 +150,17 @@ def run_adaptive(
     chosen = coarse_indices(x, config.coarse, excluded)
     table = [{"round": 0, "index": i, "reason": "coarse"} for i in chosen]
     probed = set(chosen)
+    history: list[list[dict]] = []
     round_index = 0
     while True:
         cols = sorted(probed)
         y, noise = measure(cols)
         rows = detect_curves(step[cols], y, noise, tokens=None if tokens is None else np.asarray(tokens)[cols],
                              config=detection, seed=seed + round_index).to_dict("records")
+        history.append(rows)
         proposals, stop = decide(x, probed, rows, config, round_index, excluded)
         if stop is not None:
-            return AdaptiveRun(table, rows, stop, round_index + 1)
+            return AdaptiveRun(table, rows, stop, round_index + 1, tuple(history))
         round_index += 1
         probed.update(p.index for p in proposals)
         table.extend({"round": round_index, "index": p.index, "reason": p.reason} for p in proposals)

@@ -8,6 +8,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from pipeline.config import AdaptiveConfig
 from pipeline.synthetic.model import LINK_DEGREES
 
 
@@ -32,6 +33,11 @@ class SyntheticConfig:
     scaling_kappas: tuple[float, ...]
     scaling_factors: tuple[float, ...]
     scaling_seeds: int
+    adaptive_points: int
+    adaptive_coarse: int
+    adaptive_per_round: int
+    adaptive_budget: int
+    adaptive_target_width: float
 
     @classmethod
     def from_mapping(cls, params: Mapping) -> SyntheticConfig:
@@ -64,6 +70,11 @@ class SyntheticConfig:
             scaling_kappas=tuple(float(k) for k in params["scaling_kappas"]),
             scaling_factors=tuple(float(f) for f in params["scaling_factors"]),
             scaling_seeds=int(params["scaling_seeds"]),
+            adaptive_points=int(params["adaptive_points"]),
+            adaptive_coarse=int(params["adaptive_coarse"]),
+            adaptive_per_round=int(params["adaptive_per_round"]),
+            adaptive_budget=int(params["adaptive_budget"]),
+            adaptive_target_width=float(params["adaptive_target_width"]),
         )
         cfg._check()
         return cfg
@@ -89,6 +100,12 @@ class SyntheticConfig:
         if len(self.scaling_factors) < 2 or any(b <= a for a, b in itertools.pairwise(self.scaling_factors)) \
                 or self.scaling_factors[0] <= 0:
             problems.append("scaling_factors must be positive and strictly increasing")
+        if self.adaptive_points < 2:
+            problems.append(f"adaptive_points must be >= 2, got {self.adaptive_points}")
+        try:
+            _ = self.adaptive
+        except ValueError as error:
+            problems.append(str(error))
         if problems:
             raise ValueError("synthetic config: " + "; ".join(problems))
 
@@ -100,6 +117,12 @@ class SyntheticConfig:
     @property
     def pretrain_sizes(self) -> list[int]:
         return [round(f * self.n_star) for f in self.pretrain_factors]
+
+    @property
+    def adaptive(self) -> AdaptiveConfig:
+        """The adaptive schedule of the transition in N (`adaptive_n`) on its grid of sizes."""
+        return AdaptiveConfig(coarse=self.adaptive_coarse, per_round=self.adaptive_per_round,
+                              budget=self.adaptive_budget, target_width=self.adaptive_target_width)
 
     def at_size(self, d: int, kappa: float) -> SyntheticConfig:
         """The same problem at dimension d and spike κ, n_train scaled with d (n_train/d kept), and

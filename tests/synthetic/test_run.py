@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeline.synthetic import EXPERIMENTS, run_synthetic
+from pipeline.synthetic.synthetic_adaptive import run_synthetic_adaptive
 from pipeline.synthetic.synthetic_scaling import run_synthetic_scaling
 from tests.synthetic.helpers import small
 
@@ -47,3 +48,15 @@ def test_run_synthetic_scaling_writes_its_outputs_and_a_width_per_d_kappa_and_cr
     assert sorted(table["d"].unique()) == [40, 60] and set(table["n_train"]) == {200, 300}
     assert len(widths) == 2 * 1 * 2 and set(widths["criterion"]) == {"beats", "beats_bias"}
     assert (tmp_path / "figures" / "scaling.png").stat().st_size > 0
+
+
+def test_run_synthetic_adaptive_writes_its_outputs(tmp_path):
+    params = {**small(d=40, n_train=200, n_test=200, steps=20, seeds=3, adaptive_points=12, adaptive_coarse=6,
+                      adaptive_budget=8).__dict__}
+    paths = {"methods": str(tmp_path / "adaptive_n.csv"), "rounds": str(tmp_path / "rounds.csv"),
+             "figure": str(tmp_path / "figures" / "adaptive_n.png")}
+    run_synthetic_adaptive(params, paths)
+    methods, rounds = pd.read_csv(paths["methods"]), pd.read_csv(paths["rounds"])
+    assert list(methods["method"]) == ["adaptive", "full"] and list(methods["n_simulated"])[1] == 12
+    assert len(rounds) == methods["n_simulated"].iloc[0] and rounds["N"].is_unique
+    assert (tmp_path / "figures" / "adaptive_n.png").stat().st_size > 0

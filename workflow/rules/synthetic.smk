@@ -50,3 +50,29 @@ rule synthetic_scaling:
         synthetic=config.get("synthetic"),
     script:
         "../scripts/synthetic_scaling.py"
+
+
+# opt-in (not in `all`): snakemake synthetic_adaptive
+rule synthetic_adaptive:
+    output:
+        methods=paths.synthetic_adaptive_table("adaptive_n"),
+        rounds=paths.synthetic_adaptive_table("rounds"),
+        figure=report(
+            paths.synthetic_adaptive_figure(),
+            caption="../report/synthetic_adaptive.rst",
+            category="Synthetic",
+        ),
+    log:
+        paths.log("synthetic_adaptive"),
+    benchmark:
+        paths.job_stats("synthetic_adaptive")
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=30,
+    params:
+        synthetic=config.get("synthetic"),
+    script:
+        "../scripts/synthetic_adaptive.py"
