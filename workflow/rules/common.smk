@@ -108,7 +108,7 @@ def all_targets():
         paths.summary(),
     ]
     if "synthetic" in config:
-        targets.append(paths.synthetic_table("summary"))
+        targets += [paths.synthetic_table("summary"), paths.synthetic_adaptive_table("adaptive_n")]
     return targets
 
 

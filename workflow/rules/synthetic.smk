@@ -52,7 +52,7 @@ rule synthetic_scaling:
         "../scripts/synthetic_scaling.py"
 
 
-# opt-in (not in `all`): snakemake synthetic_adaptive
+# the transition in N located adaptively, beside the full sweep of the same grid (docs/synthetic.md)
 rule synthetic_adaptive:
     output:
         methods=paths.synthetic_adaptive_table("adaptive_n"),
