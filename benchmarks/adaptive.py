@@ -29,6 +29,7 @@ import time
 from collections import Counter
 
 import numpy as np
+from rates import percent_with_se
 
 from pipeline.analysis.adaptive import run_adaptive
 from pipeline.analysis.simulate import truth_sigmoid
@@ -77,10 +78,8 @@ def trial(task: tuple[str, int]) -> dict:
     }
 
 
-def _rate(flags) -> str:
-    flags = np.asarray(flags, float)
-    p, n = flags.mean(), len(flags)
-    return f"{100 * p:5.1f} ± {100 * math.sqrt(max(p * (1 - p), 1e-12) / n):3.1f} %"
+def _pct(flags) -> str:
+    return f"{percent_with_se(flags)} %"
 
 
 def main() -> None:
@@ -103,8 +102,8 @@ def main() -> None:
           f"detector defaults (alpha {DETECTION.alpha}, B {DETECTION.n_boot}); adaptive {ADAPTIVE}")
     print()
     print("sigmoid curves (w U(0.1,0.3), Δ U(0.05,0.15), x0 U(1.0,4.2)):   adaptive        full sweep     target")
-    print(f"  interval covers x0                                       {_rate((ad_lo <= x0) & (x0 <= ad_hi)):>14}  "
-          f"{_rate((full_lo <= x0) & (x0 <= full_hi)):>14}  ≥ 90 % (adaptive)")
+    print(f"  interval covers x0                                       {_pct((ad_lo <= x0) & (x0 <= ad_hi)):>14}  "
+          f"{_pct((full_lo <= x0) & (x0 <= full_hi)):>14}  ≥ 90 % (adaptive)")
     print(f"  revisions used, median (max) / {len(STEP)}                       "
           f"{np.median(used) / len(STEP):6.1%} ({used.max() / len(STEP):.1%})   100.0 %        ≤ 35 %")
     print(f"  interval width, median (decades)                         {np.nanmedian(ad_w):14.3f}  "
@@ -113,13 +112,13 @@ def main() -> None:
           f"{np.nanmedian(ad_w) / np.nanmedian(full_w):14.2f}                 ≤ 1.5")
     print(f"  per-trial width ratio, median                            {np.nanmedian(ad_w / full_w):14.2f}")
     print(f"  'transition' verdicts                                    "
-          f"{_rate([r['ad_verdict'] == 'transition' for r in sig]):>14}  "
-          f"{_rate([r['full_verdict'] == 'transition' for r in sig]):>14}")
+          f"{_pct([r['ad_verdict'] == 'transition' for r in sig]):>14}  "
+          f"{_pct([r['full_verdict'] == 'transition' for r in sig]):>14}")
     print(f"  rounds, median (max): {np.median([r['rounds'] for r in sig]):.0f} "
           f"({max(r['rounds'] for r in sig)}); stops: {dict(Counter(r['stop'] for r in sig))}")
     print()
     stopped = [r["rounds"] == 1 for r in flat]
-    print(f"flat curves: stop after the coarse round {_rate(stopped)} (target ≥ 90 %); "
+    print(f"flat curves: stop after the coarse round {_pct(stopped)} (target ≥ 90 %); "
           f"revisions used, median {np.median([r['n_used'] for r in flat]):.0f}; "
           f"stops: {dict(Counter(r['stop'] for r in flat))}")
     print(f"benchmark wall time {time.time() - start:.0f} s")

@@ -30,6 +30,7 @@ import time
 import zlib
 
 import numpy as np
+from rates import percent_with_se as _rate
 
 from pipeline.analysis.correlation import diff_correlations, level_correlations
 from pipeline.analysis.simulate import (
@@ -89,12 +90,6 @@ def run_chunk(task):
     frame = detect_curves(step, y, noise, config=CONFIG, seed=index)
     t_new = time.process_time() - t0
     return {"kind": kind, "grid": grid, "x0": x0, "rows": frame.to_dict("records"), "t_new": t_new}
-
-
-def _rate(flags) -> str:
-    flags = np.asarray(flags, float)
-    p, n = flags.mean(), len(flags)
-    return f"{100 * p:5.1f} ± {100 * math.sqrt(max(p * (1 - p), 1e-12) / n):3.1f}"
 
 
 def main() -> None:
