@@ -190,6 +190,6 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
 def test_synthetic_setting_reruns_only_the_synthetic_branch(small_run):
     config = small_config()
     config["synthetic"]["steps"] = 50
-    assert planned_jobs(small_run, config) == {"synthetic": 1, "all": 1}
+    assert planned_jobs(small_run, config) == {"synthetic": 1, "synthetic_adaptive": 1, "all": 1}
     summary = pd.read_csv(small_run / "results" / "synthetic" / "summary.csv")
     assert list(summary["claim"]) == [1, 2, 3, 4, 5, 6]
