@@ -102,6 +102,8 @@ def load_file_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.Da
     else:
         needed = [spec.get("text_column", "text"), spec.get("label_column", "label")]
         hint = "; set text_column / label_column"
+    if "group_column" in spec:
+        needed.append(spec["group_column"])
     for path in paths:
         if not Path(path).is_file():
             raise TaskDataError(f"task {task!r}: file {path} does not exist")
@@ -119,10 +121,14 @@ def load_file_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.Da
         check_columns(task, where, dataset.column_names, needed, hint)
         rows = dataset.select_columns(needed).to_pandas()
         del dataset
+    groups = rows[spec["group_column"]].map(lambda g: None if g is None or pd.isna(g) else str(g)) \
+        if "group_column" in spec else None
     if pairwise:
         examples = pairwise_examples(task, rows[needed[0]], rows[needed[1]])
+        if groups is not None:  # the file's groups replace the pairs' shared prefixes
+            examples["group"] = groups.to_numpy()
         return finish(task, examples, where, f"{needed[0]}/{needed[1]}")
-    text_column, label_column = needed
+    text_column, label_column = needed[:2]
     texts = rows[text_column]
     non_text = texts[texts.notna() & ~texts.map(lambda t: isinstance(t, str))]
     if len(non_text):
@@ -130,4 +136,7 @@ def load_file_task(task: str, spec: Mapping, inputs: Mapping[str, str]) -> pd.Da
             f"task {task!r}: {where}, column {text_column!r}: texts must be strings; found {non_text.iloc[0]!r}"
         )
     labels = binary_labels(rows[label_column], task, where, label_column, label_values=spec.get("label_values"))
-    return finish(task, pd.DataFrame({"text": texts.map(clean), "label": labels}), where, label_column)
+    examples = pd.DataFrame({"text": texts.map(clean), "label": labels})
+    if groups is not None:
+        examples["group"] = groups.to_numpy()
+    return finish(task, examples, where, label_column)

@@ -30,10 +30,17 @@ def clean(value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
 
 
+def _shared_prefix(a: str, b: str) -> str:
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return a[:n]
+
+
 def pairwise_examples(task: str, chosen: pd.Series, rejected: pd.Series) -> pd.DataFrame:
     """Show one response of each pair: the chosen one (label 1) or the rejected one (label 0),
-    decided by the hash of the pair. Pairs with an empty side or two equal sides are unusable."""
-    texts, labels = [], []
+    decided by the hash of the pair. Pairs with an empty side or two equal sides are unusable.
+    `group`: the text both sides share up to where they differ, cut back to the last line break
+    (the dialogue before the final response), so that pairs of one prompt share a split."""
+    texts, labels, groups = [], [], []
     for c, r in zip(map(clean, chosen), map(clean, rejected), strict=True):
         if not c or not r or c == r:
             texts.append(None)
@@ -44,7 +51,9 @@ def pairwise_examples(task: str, chosen: pd.Series, rejected: pd.Series) -> pd.D
         else:
             texts.append(r)
             labels.append(0.0)
-    return pd.DataFrame({"text": texts, "label": labels})
+        shared = _shared_prefix(c, r)
+        groups.append(shared[: shared.rfind("\n") + 1] or None)
+    return pd.DataFrame({"text": texts, "label": labels, "group": groups})
 
 
 def binary_labels(
@@ -119,7 +128,10 @@ def finish(task: str, examples: pd.DataFrame, where: str, column: str) -> pd.Dat
             f"task {task!r}: {where}, column {column!r}: only one class present: all {len(kept)} "
             f"examples have label {labels.iloc[0]}; a binary task needs both 0 and 1"
         )
-    return pd.DataFrame({"text": kept["text"].astype(str).to_numpy(), "label": labels.to_numpy()})
+    out = pd.DataFrame({"text": kept["text"].astype(str).to_numpy(), "label": labels.to_numpy()})
+    if "group" in kept:  # the context examples share (splits keep a group together)
+        out["group"] = kept["group"].to_numpy()
+    return out
 
 
 def check_columns(task: str, where: str, available: Sequence[str], needed: Sequence[str], hint: str) -> None:

@@ -1,7 +1,9 @@
 """The task registry: Hugging Face datasets made binary, each converter next to its entry.
 
 Contract: `HUB_TASKS[name].convert(task, rows, where)` takes the entry's `fields` as columns and
-returns a frame `text`, `label` (0.0 / 1.0; NaN where a row is unusable), one row per input row.
+returns a frame `text`, `label` (0.0 / 1.0; NaN where a row is unusable), one row per input row,
+and where examples share a context (boolq's passage, cosmos_qa's context, anthropic_hh's
+dialogue before the final response) `group`: the splits keep a group together.
 docs/tasks.md describes every entry and how it is made binary.
 """
 
@@ -74,7 +76,7 @@ def _boolq(task: str, rows: pd.DataFrame, where: str) -> pd.DataFrame:
     texts = [
         f"Passage: {clean(p)}\nQuestion: {clean(q)}?" for p, q in zip(rows["passage"], rows["question"], strict=True)
     ]
-    return pd.DataFrame({"text": texts, "label": labels})
+    return pd.DataFrame({"text": texts, "label": labels, "group": [clean(p) for p in rows["passage"]]})
 
 
 HUB_TASKS["boolq"] = HubTask(
@@ -93,7 +95,7 @@ def _cosmos_qa(task: str, rows: pd.DataFrame, where: str) -> pd.DataFrame:
     columns = ["context", "question", "answer0", "answer1", "answer2", "answer3", "label"]
     for context, question, *answers, index in rows[columns].itertuples(index=False):
         if index is None or pd.isna(index) or int(index) not in range(4):  # unlabelled (test: -1)
-            out.append((None, np.nan))
+            out.append((None, np.nan, None))
             continue
         context, question = clean(context), clean(question)
         answers = [clean(a) for a in answers]
@@ -104,8 +106,8 @@ def _cosmos_qa(task: str, rows: pd.DataFrame, where: str) -> pd.DataFrame:
             # binary form does not show: such items always show a wrong answer (as Burns et al. do)
             wrong = [a for a in dict.fromkeys(answers) if a and a != correct]
             answer, label = wrong[(item_hash(task, context, question) >> 1) % len(wrong)], 0.0
-        out.append((f"Context: {context}\nQuestion: {question}\nAnswer: {answer}" if answer else None, label))
-    return pd.DataFrame(out, columns=["text", "label"])
+        out.append((f"Context: {context}\nQuestion: {question}\nAnswer: {answer}" if answer else None, label, context))
+    return pd.DataFrame(out, columns=["text", "label", "group"])
 
 
 HUB_TASKS["cosmos_qa"] = HubTask(

@@ -43,13 +43,14 @@ def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> 
     """Assign balanced (50/50) A, B and test splits of the requested sizes.
 
     Within each class, examples are ordered by id and dealt out to A, then B, then test;
-    examples beyond the requested sizes are left out. Duplicate texts are kept once.
+    examples beyond the requested sizes are left out. Duplicate texts are kept once. Examples
+    with the same `group` (a shared passage or prompt) stay in one split (`_deal_groups`).
 
     Parameters
     ----------
     examples : pandas.DataFrame
-        One row per example: `text` (str) and `label` (0 or 1, both present); other columns
-        are dropped.
+        One row per example: `text` (str), `label` (0 or 1, both present) and optionally
+        `group` (str or None); other columns are dropped.
     task : str
         The task's name; it salts the ids (another name deals the examples out differently).
     sizes : Mapping[str, int]
@@ -74,18 +75,27 @@ def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> 
     unknown = set(sizes) - set(SPLITS)
     if unknown:
         raise ValueError(f"task {task!r}: unknown split {min(unknown)!r}; splits are {SPLITS}")
+    for split in SPLITS:
+        if sizes[split] % 2:
+            raise ValueError(f"task {task!r}: size of split {split} must be even for 50/50 classes, got {sizes[split]}")
     table = examples.drop_duplicates("text").copy()
     table["id"] = [example_id(task, t) for t in table["text"]]
+    if "group" in table and table["group"].notna().any():
+        out = _deal_groups(table, task, sizes)
+    else:
+        out = _deal_examples(table, task, sizes)
+    out["split"] = pd.Categorical(out["split"], categories=SPLITS)
+    return out.sort_values(["split", "id"]).reset_index(drop=True)[["id", "split", "text", "label"]]
+
+
+def _deal_examples(table: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> pd.DataFrame:
+    """Within each class, in id order: the first examples to A, the next to B, then test."""
     parts = []
     for label, group in table.groupby("label"):
         group = group.sort_values("id")
         start = 0
         for split in SPLITS:
             half = sizes[split] // 2
-            if sizes[split] % 2:
-                raise ValueError(
-                    f"task {task!r}: size of split {split} must be even for 50/50 classes, got {sizes[split]}"
-                )
             chunk = group.iloc[start : start + half]
             if len(chunk) < half:
                 raise ValueError(
@@ -93,6 +103,34 @@ def make_splits(examples: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> 
                 )
             parts.append(chunk.assign(split=split))
             start += half
-    out = pd.concat(parts)
-    out["split"] = pd.Categorical(out["split"], categories=SPLITS)
-    return out.sort_values(["split", "id"]).reset_index(drop=True)[["id", "split", "text", "label"]]
+    return pd.concat(parts)
+
+
+def _deal_groups(table: pd.DataFrame, task: str, sizes: Mapping[str, int]) -> pd.DataFrame:
+    """Examples sharing a `group` (a passage, a prompt) never go to two splits: groups in the
+    order of their hashed ids, each to the first split in A, B, test with room for one of its
+    classes, which takes as many of its examples (lowest ids first) as it has room for; the rest
+    of the group is left out. An example without a group is a group of its own, so that id order
+    deals ungrouped examples exactly as `_deal_examples` does."""
+    key = [example_id(task, f"group\x00{g}") if isinstance(g, str) else i
+           for g, i in zip(table["group"], table["id"], strict=True)]
+    table = table.assign(group_id=key).sort_values("id")
+    room = {split: {0: sizes[split] // 2, 1: sizes[split] // 2} for split in SPLITS}
+    taken = []
+    for _, members in table.groupby("group_id", sort=True):
+        split = next((s for s in SPLITS if any(room[s][c] and (members["label"] == c).any() for c in (0, 1))), None)
+        if split is None:
+            if not any(any(r.values()) for r in room.values()):
+                break
+            continue
+        for c in (0, 1):
+            chosen = members[members["label"] == c].iloc[: room[split][c]]
+            room[split][c] -= len(chosen)
+            taken.append(chosen.assign(split=split))
+    short = {split: r for split, r in room.items() if any(r.values())}
+    if short:
+        raise ValueError(
+            f"task {task!r}: {len(table)} examples in {table['group_id'].nunique()} groups (shared contexts) are too "
+            f"few for splits {dict(sizes)} with every group in one split; still missing per class: {short}"
+        )
+    return pd.concat(taken)

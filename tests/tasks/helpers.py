@@ -42,7 +42,8 @@ def _boolq(split, n):
         {
             "question": [f"is the sky blue on day {split} {i}" for i in range(n)],
             "answer": [i % 3 != 0 for i in range(n)],  # bool, about 2/3 true as in BoolQ
-            "passage": [f"On day {i} the weather report said many things." for i in range(n)],
+            # three questions per passage, as in BoolQ: a passage's questions share a split
+            "passage": [f"On day {i // 3} the weather report said many things." for i in range(n)],
         },
         features=Features({"question": Value("string"), "answer": Value("bool"), "passage": Value("string")}),
     )
@@ -60,7 +61,7 @@ def _cosmos_qa(split, n):
     return datasets.Dataset.from_dict(
         {
             "id": [f"{split}-{i}" for i in range(n)],
-            "context": [f"Yesterday I went to the market number {i}." for i in range(n)],
+            "context": [f"Yesterday I went to the market number {i // 2}." for i in range(n)],  # two questions each
             "question": [f"Why did I go to market {split} {i}?" for i in range(n)],
             **{f"answer{k}": answers[k] for k in range(4)},
             "label": labels,
@@ -75,7 +76,7 @@ def _cosmos_qa(split, n):
 def _hh_rows(subset, split, n):
     rows = []
     for i in range(n):
-        prompt = f"\n\nHuman: Can you help me with {subset} question {split} {i}?"
+        prompt = f"\n\nHuman: Can you help me with {subset} question {split} {i // 2}?"  # two pairs per prompt
         rows.append({"chosen": f"{prompt}\n\nAssistant: Sure, here is a careful answer {i}.",
                      "rejected": f"{prompt}\n\nAssistant: No. {i}"})
     rows.append({"chosen": "\n\nHuman: hi\n\nAssistant: hello", "rejected": "\n\nHuman: hi\n\nAssistant: hello"})

@@ -53,6 +53,16 @@ def test_file_task_reads_a_list_of_files(tmp_path):
     assert set(load_task("t", spec, {})["text"]) <= set(frame["text"])
 
 
+def test_file_task_keeps_a_group_in_one_split(tmp_path):
+    frame = _documents(n=120).assign(product=[f"p{i // 4}" if i % 8 else None for i in range(120)])
+    table = load_task("t", file_spec(_write(frame, tmp_path / "d.csv"), group_column="product"), {})
+    _check_splits(table)
+    grouped = table.merge(frame, on="text").dropna(subset=["product"])
+    assert (grouped.groupby("product")["split"].nunique() == 1).all() and grouped["product"].duplicated().any()
+    with pytest.raises(TaskDataError, match=r"column.*'shop'"):
+        load_task("t", file_spec(_write(frame, tmp_path / "e.csv"), group_column="shop"), {})
+
+
 def test_pairwise_file_shows_one_response_per_pair(tmp_path):
     pairs = pd.DataFrame({"good": [f"Q{i}: a helpful answer {i}" for i in range(60)],
                           "bad": [f"Q{i}: a rude answer {i}" for i in range(60)]})

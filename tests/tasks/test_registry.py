@@ -79,6 +79,17 @@ def test_registry_task_formats_balances_and_repeats(hub_repos, tmp_path, name):
     pd.testing.assert_frame_equal(table, again)
 
 
+@pytest.mark.parametrize(("name", "context"), [
+    ("boolq", lambda text: text.split("\nQuestion:")[0]),
+    ("cosmos_qa", lambda text: text.split("\nQuestion:")[0]),
+    ("anthropic_hh", lambda text: text[: text.rindex("\n\nAssistant:")]),
+])
+def test_examples_sharing_a_context_share_a_split(hub_repos, tmp_path, name, context):
+    table = load_task(name, hub_spec(name, hub_repos / name, tmp_path / "cache"), {})
+    splits_per_context = table.groupby(table["text"].map(context))["split"].nunique()
+    assert (splits_per_context == 1).all() and (table["text"].map(context).value_counts() > 1).any()
+
+
 def test_multiple_choice_shows_both_correct_and_wrong_answers_of_a_split_deterministically(hub_repos, tmp_path):
     spec = hub_spec("sciq", hub_repos / "sciq", tmp_path / "cache", sizes={"A": 10, "B": 20, "test": 20})
     table = load_task("sciq", spec, {})

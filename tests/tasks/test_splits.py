@@ -41,3 +41,27 @@ def test_bad_input_is_named(labels, sizes, message):
     examples = pd.DataFrame({"text": [f"d{i}" for i in range(len(labels))], "label": labels})
     with pytest.raises(ValueError, match=message):
         make_splits(examples, "t", sizes)
+
+
+def test_a_group_stays_in_one_split_and_the_splits_stay_balanced():
+    examples = _examples(400).assign(group=[f"passage {i // 4}" for i in range(400)])
+    table = make_splits(examples, "t", SIZES)
+    groups = table.merge(examples, on=["text", "label"])
+    assert (groups.groupby("group")["split"].nunique() == 1).all()
+    for split in SPLITS:
+        part = table[table["split"] == split]
+        assert len(part) == SIZES[split] and part["label"].mean() == 0.5
+    shuffled = make_splits(examples.sample(frac=1, random_state=2), "t", SIZES)
+    pd.testing.assert_frame_equal(table, shuffled)
+
+
+def test_examples_without_a_group_are_dealt_as_before():
+    examples = _examples()
+    ungrouped = make_splits(examples.assign(group=None), "t", SIZES)
+    pd.testing.assert_frame_equal(ungrouped, make_splits(examples, "t", SIZES))
+
+
+def test_too_few_groups_are_named():
+    examples = _examples(200).assign(group=[f"passage {i // 100}" for i in range(200)])  # 2 groups for 3 splits
+    with pytest.raises(ValueError, match=r"200 examples in 2 groups .* too few for splits"):
+        make_splits(examples, "t", SIZES)
