@@ -74,6 +74,35 @@ def pgr_vs_step(table: pd.DataFrame, out: str) -> None:
     _save(grid.figure, out)
 
 
+IMITATION_LABELS = {
+    "agreement": "agreement with the supervisor",
+    "w2s_acc_weak_right": "W2S accuracy where it is right",
+    "w2s_acc_weak_wrong": "W2S accuracy where it is wrong",
+}
+
+
+def imitation_vs_step(table: pd.DataFrame, out: str) -> None:
+    """What the W2S probe copies: its agreement with the supervisor and its accuracy on the test
+    examples the supervisor gets right and wrong vs step (the last with Wilson's interval; above
+    0.5 the student corrects the supervisor's errors), one panel per (task, layer) and model."""
+    long = _panel(table).melt(
+        id_vars=["model", "step", "panel"], value_vars=list(IMITATION_LABELS), var_name="measure", value_name="value"
+    )
+    long["measure"] = long["measure"].map(IMITATION_LABELS)
+    grid = sns.relplot(
+        data=long, x="step", y="value", hue="measure", col="model", row="panel",
+        kind="line", marker="o", height=3, aspect=1.3, facet_kws={"margin_titles": True},
+    )
+    bands = _panel(table)
+    for (panel, model), ax in grid.axes_dict.items():
+        rows = bands[(bands["panel"] == panel) & (bands["model"] == model)].sort_values("step")
+        ax.fill_between(rows["step"], rows["w2s_acc_weak_wrong_lo"], rows["w2s_acc_weak_wrong_hi"], color="grey",
+                        alpha=0.2, lw=0)
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    _step_axis(grid)
+    _save(grid.figure, out)
+
+
 def gain_heatmap(table: pd.DataFrame, out: str) -> None:
     """The gain per step (columns) and layer (rows), one panel per model and task."""
     groups = list(table.groupby(["model", "task"]))
@@ -124,6 +153,7 @@ def write_figures(metrics_path: str, transitions_path: str, scaling_path: str, o
     scaling(pd.read_csv(scaling_path), outputs["scaling"])
     accuracy_vs_step(table, pd.read_csv(transitions_path), outputs["accuracy"])
     pgr_vs_step(table, outputs["pgr"])
+    imitation_vs_step(table, outputs["imitation"])
     gain_heatmap(table, outputs["heatmap"])
     quality_vs_gain(table, outputs["quality"])
 

@@ -116,3 +116,32 @@ def delong_difference_se(p_a: np.ndarray, p_b: np.ndarray, y: np.ndarray) -> flo
     s01 = np.cov(components[0][1], components[1][1])
     variance = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / m + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / n
     return float(math.sqrt(max(variance, 0.0)))
+
+
+def wilson_interval(successes: int, n: int, level: float) -> tuple[float, float]:
+    """Wilson's score interval of a binomial proportion (NaN, NaN where n is 0)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = float(norm.ppf(0.5 + level / 2))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def imitation(p_weak: np.ndarray, p_w2s: np.ndarray, y: np.ndarray, level: float) -> dict[str, float]:
+    """What the W2S probe copies from its supervisor, on test: how often their decisions agree, and
+    its accuracy on the examples the supervisor gets right and on those it gets wrong (with
+    Wilson's interval: above 0.5 there, the student corrects the supervisor's errors)."""
+    weak_right, w2s_right = correct(p_weak, y), correct(p_w2s, y)
+    wrong = ~weak_right
+    k = int(w2s_right[wrong].sum())
+    lo, hi = wilson_interval(k, int(wrong.sum()), level)
+    return {
+        "agreement": float(np.mean((np.asarray(p_weak) >= 0.5) == (np.asarray(p_w2s) >= 0.5))),
+        "w2s_acc_weak_right": float(w2s_right[weak_right].mean()) if weak_right.any() else math.nan,
+        "w2s_acc_weak_wrong": k / int(wrong.sum()) if wrong.any() else math.nan,
+        "w2s_acc_weak_wrong_lo": lo,
+        "w2s_acc_weak_wrong_hi": hi,
+        "n_weak_wrong": int(wrong.sum()),
+    }

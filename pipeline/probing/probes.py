@@ -20,6 +20,7 @@ from pipeline.probing.metrics import (
     correct,
     delong_difference_se,
     fieller_interval,
+    imitation,
     margin_threshold,
     pgr,
 )
@@ -62,7 +63,9 @@ def evaluate_layers(
 
 def revision_metrics(predictions: pd.DataFrame, metrics: MetricsConfig) -> dict[str, float]:
     """Accuracy and AUROC of weak, W2S and gold; gain and PGR on both, PGR where gold − weak
-    passes the margin rule (`MetricsConfig`), with Fieller's interval for the accuracy PGR."""
+    passes the margin rule (`MetricsConfig`), with Fieller's interval for the accuracy PGR; and
+    imitation (`metrics.imitation`): agreement with the supervisor, accuracy where it is right
+    and where it is wrong."""
     y = predictions["label"].to_numpy()
     row, hits = {}, {}
     for kind in ("weak", "w2s", "gold"):
@@ -82,6 +85,7 @@ def revision_metrics(predictions: pd.DataFrame, metrics: MetricsConfig) -> dict[
     row["gain_auroc"] = row["w2s_auroc"] - row["weak_auroc"]
     row["pgr_auroc"] = pgr(row["weak_auroc"], row["w2s_auroc"], row["gold_auroc"],
                            max(metrics.pgr_min_margin, metrics.pgr_margin_se * auroc_se))
+    row.update(imitation(predictions["p_weak"], predictions["p_w2s"], y, metrics.ci_level))
     return row
 
 

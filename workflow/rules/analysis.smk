@@ -37,12 +37,22 @@ rule figures:
     output:
         accuracy=report(paths.figure("accuracy_vs_step"), caption="../report/accuracy_vs_step.rst", category="Figures"),
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
+        imitation=report(
+            paths.figure("imitation_vs_step"), caption="../report/imitation_vs_step.rst", category="Figures"
+        ),
         heatmap=report(paths.figure("gain_heatmap"), caption="../report/gain_heatmap.rst", category="Figures"),
         quality=report(paths.figure("quality_vs_gain"), caption="../report/quality_vs_gain.rst", category="Figures"),
         scaling=report(paths.figure("scaling"), caption="../report/scaling_figure.rst", category="Figures"),
         svg=[
             paths.figure(name, "svg")
-            for name in ("accuracy_vs_step", "pgr_vs_step", "gain_heatmap", "quality_vs_gain", "scaling")
+            for name in (
+                "accuracy_vs_step",
+                "pgr_vs_step",
+                "imitation_vs_step",
+                "gain_heatmap",
+                "quality_vs_gain",
+                "scaling",
+            )
         ],
     log:
         paths.log("figures"),
