@@ -42,34 +42,52 @@ def _transition_bands(grid: sns.FacetGrid, transitions: pd.DataFrame) -> None:
             ax.axvline(row.step, color="grey", lw=1, ls="--")
 
 
-def accuracy_vs_step(table: pd.DataFrame, transitions: pd.DataFrame, out: str) -> None:
-    """Test accuracy of weak supervisor, W2S probe and gold probe vs step, one panel per
-    (task, layer) and model, with the gain's transition and its CI shaded."""
+def _interval_bands(ax: plt.Axes, intervals: pd.DataFrame, metric: str, color) -> None:
+    """Shade a metric's per-revision bootstrap interval (rows of one curve)."""
+    rows = intervals.sort_values("step")
+    ax.fill_between(rows["step"], rows[f"{metric}_lo"], rows[f"{metric}_hi"], color=color, alpha=0.2, lw=0)
+
+
+def accuracy_vs_step(table: pd.DataFrame, transitions: pd.DataFrame, intervals: pd.DataFrame, out: str) -> None:
+    """Test accuracy of weak supervisor, W2S probe and gold probe vs step with each revision's
+    bootstrap interval, one panel per (task, layer) and model, with the gain's transition and
+    its CI shaded."""
     long = _panel(table).melt(
         id_vars=["model", "step", "panel"], value_vars=list(PROBE_LABELS), var_name="predictor", value_name="accuracy"
     )
     long["predictor"] = long["predictor"].map(PROBE_LABELS)
+    palette = dict(zip(PROBE_LABELS.values(), sns.color_palette(n_colors=len(PROBE_LABELS)), strict=True))
     grid = sns.relplot(
-        data=long, x="step", y="accuracy", hue="predictor", col="model", row="panel",
+        data=long, x="step", y="accuracy", hue="predictor", col="model", row="panel", palette=palette,
         kind="line", marker="o", height=3, aspect=1.3, facet_kws={"margin_titles": True},
     )
+    bands = _panel(intervals)
+    for (panel, model), ax in grid.axes_dict.items():
+        rows = bands[(bands["panel"] == panel) & (bands["model"] == model)]
+        for metric, label in PROBE_LABELS.items():
+            _interval_bands(ax, rows, metric, palette[label])
     _transition_bands(grid, _panel(transitions))
     _step_axis(grid)
     _save(grid.figure, out)
 
 
-def pgr_vs_step(table: pd.DataFrame, out: str) -> None:
+def pgr_vs_step(table: pd.DataFrame, intervals: pd.DataFrame, out: str) -> None:
     """PGR (missing where the ceiling is not above the weak supervisor) and the gain
-    w2s − weak vs step; one line per model."""
+    w2s − weak vs step, with each revision's bootstrap interval; one line per model."""
     long = _panel(table).melt(
         id_vars=["model", "step", "panel"], value_vars=["pgr", "gain"], var_name="measure", value_name="value"
     )
+    models = sorted(table["model"].unique())
+    palette = dict(zip(models, sns.color_palette(n_colors=len(models)), strict=True))
     grid = sns.relplot(
-        data=long, x="step", y="value", hue="model", col="measure", row="panel",
+        data=long, x="step", y="value", hue="model", col="measure", row="panel", palette=palette, hue_order=models,
         kind="line", marker="o", height=3, aspect=1.3, facet_kws={"sharey": False, "margin_titles": True},
     )
-    for ax in grid.axes.flat:
+    bands = _panel(intervals)
+    for (panel, measure), ax in grid.axes_dict.items():
         ax.axhline(0, color="grey", lw=0.8)
+        for model, rows in bands[bands["panel"] == panel].groupby("model"):
+            _interval_bands(ax, rows, measure, palette[model])
     _step_axis(grid)
     _save(grid.figure, out)
 
@@ -148,11 +166,13 @@ def scaling(table: pd.DataFrame, out: str) -> None:
     _save(figure, out)
 
 
-def write_figures(metrics_path: str, transitions_path: str, scaling_path: str, outputs: dict[str, str]) -> None:
-    table = pd.read_csv(metrics_path)
+def write_figures(
+    metrics_path: str, transitions_path: str, scaling_path: str, intervals_path: str, outputs: dict[str, str]
+) -> None:
+    table, intervals = pd.read_csv(metrics_path), pd.read_csv(intervals_path)
     scaling(pd.read_csv(scaling_path), outputs["scaling"])
-    accuracy_vs_step(table, pd.read_csv(transitions_path), outputs["accuracy"])
-    pgr_vs_step(table, outputs["pgr"])
+    accuracy_vs_step(table, pd.read_csv(transitions_path), intervals, outputs["accuracy"])
+    pgr_vs_step(table, intervals, outputs["pgr"])
     imitation_vs_step(table, outputs["imitation"])
     gain_heatmap(table, outputs["heatmap"])
     quality_vs_gain(table, outputs["quality"])

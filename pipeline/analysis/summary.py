@@ -24,6 +24,7 @@ class AnalysisResults:
     correlations: pd.DataFrame
     lags: pd.DataFrame
     scaling: pd.DataFrame
+    intervals: pd.DataFrame  # per revision: bootstrap intervals of the accuracies, gain and PGR
     metrics: pd.DataFrame  # the metrics table with gold_dprime
     excluded: dict[str, list[str]]
     flags: dict[tuple[str, str], str]  # (model, revision) -> why the integrity pre-flight flagged it

@@ -11,6 +11,7 @@ rule analysis:
         ),
         lags=paths.analysis_table("lags"),
         scaling=report(paths.analysis_table("scaling"), caption="../report/scaling.rst", category="Tables"),
+        intervals=paths.analysis_table("intervals"),
         summary=report(paths.summary(), caption="../report/summary.rst", category="Summary"),
     log:
         paths.log("analysis"),
@@ -34,6 +35,7 @@ rule figures:
         metrics=paths.metrics_table(),
         transitions=paths.analysis_table("transitions"),
         scaling=paths.analysis_table("scaling"),
+        intervals=paths.analysis_table("intervals"),
     output:
         accuracy=report(paths.figure("accuracy_vs_step"), caption="../report/accuracy_vs_step.rst", category="Figures"),
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),

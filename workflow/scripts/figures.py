@@ -9,5 +9,6 @@ with timed_work():
         snakemake.input.metrics,
         snakemake.input.transitions,
         snakemake.input.scaling,
+        snakemake.input.intervals,
         dict(snakemake.output.items()),
     )
