@@ -132,11 +132,11 @@ def plan_from_hub(config: Mapping, model: str) -> ModelPlan:
 
 
 def plan_from_published(config: Mapping, model: str, published: Mapping[str, tuple[int, str]]) -> ModelPlan:
+    revisions = model_revisions(config, model)  # first: a schedule from a manifest needs the hub once
     repo = config["models"][model].get("repo", model)
     if repo not in published:
         raise LookupError(f"{repo}: no published size in the sizes table")
     size, source = published[repo]
-    revisions = model_revisions(config, model)
     return plan_model(config, model, dict.fromkeys((r.name for r in revisions), size), None, source)
 
 
@@ -183,7 +183,10 @@ def _gb(low: float, high: float) -> str:
 
 
 def _hours(low: float, high: float) -> str:
-    return _span(f"{low:,.1f}", f"{high:,.1f}") + " h"
+    def fmt(hours: float) -> str:  # two significant digits below 10 h
+        return f"{hours:,.0f}" if hours >= 10 else f"{hours:.2g}"
+
+    return _span(fmt(low), fmt(high)) + " h"
 
 
 def markdown(table: pd.DataFrame, rates: Mapping[str, dict]) -> str:
