@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from pipeline.planner import load_config
+from pipeline.planner import load_config, plan_from_published, plan_table, read_published_sizes, read_rates
 from tests import REPO_ROOT
 from tests.fakes.hub_server import commit_of, folder_files, serve
 from tests.workflow_runs.helpers import small_config
@@ -97,3 +98,23 @@ def test_planner_bytes_equal_the_served_sizes_and_exclusions_are_the_preflights(
     assert adaptive["peak_disk_bytes"] == on_disk * size
     hours = [k for k in fixed if k.startswith("hours_")]
     assert hours and all(adaptive[k] > 0 for k in hours)
+
+
+def test_published_sizes_plan_a_fixed_and_an_adaptive_schedule_offline():
+    config = load_config(REPO_ROOT / "config" / "pythia.yaml")
+    published = read_published_sizes(REPO_ROOT / "resources" / "hub_sizes.tsv")
+    rates = read_rates(REPO_ROOT / "resources" / "extraction_rates.yaml")
+    size = published["EleutherAI/pythia-70m"][0]
+    plan = plan_from_published(config, "pythia-70m", published)
+    assert (plan.revisions, plan.bytes_low, plan.bytes_high, plan.excluded) == (16, 16 * size, 16 * size, None)
+    with pytest.raises(LookupError, match="EleutherAI/pythia-14m: no published size"):
+        plan_from_published(config, "pythia-14m", published)
+
+    config["models"]["pythia-70m"]["revisions"] = "adaptive"  # coarse 16, budget 48 (config/pythia.yaml)
+    adaptive = plan_from_published(config, "pythia-70m", published)
+    assert (adaptive.revisions, adaptive.extracted_low, adaptive.extracted_high) == (154, 16, 48)
+    assert (adaptive.bytes_low, adaptive.bytes_high) == (16 * size, 48 * size)
+    row = plan_table(config, [adaptive], rates, slots=1).iloc[0]
+    texts = sum(sum(t["sizes"].values()) for t in config["tasks"].values())
+    work = 2 * 70e6 * texts * config["extraction"]["max_length"]  # FLOPs per revision (70m: from the name)
+    assert row["hours_cpu_high"] == pytest.approx(48 * work / rates["cpu"]["flops_per_s"] / 3600)
