@@ -42,6 +42,7 @@ def visible_gpus() -> list[str]:
         return [token.strip() for token in listed.split(",") if token.strip()]
     if shutil.which("nvidia-smi") is None:
         return []
+    # indices 0..n-1: CUDA may number the GPUs in another order, but distinct indices stay distinct GPUs
     result = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
                             capture_output=True, text=True, check=False)
     return result.stdout.split() if result.returncode == 0 else []
