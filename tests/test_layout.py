@@ -21,6 +21,7 @@ RANKS = {
     "analysis": 5,
     "synthetic": 6,  # reuses the analysis's transition detector
     "preflight": 7,  # the config checks of the whole workflow
+    "planner": 8,  # the cost of a sweep: sizes, pre-flight exclusions, adaptive rounds
 }
 
 

@@ -8,6 +8,7 @@ huggingface_hub from the environment (HF_TOKEN); it is never passed, stored or l
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,18 +52,19 @@ def resolve_commit(repo_id: str, revision: str, commits: dict[str, str] | None =
     return commits[revision]
 
 
-def list_files(repo_id: str, commit: str) -> list[RemoteFile]:
+@functools.cache  # a commit's files never change: each is listed once per process
+def list_files(repo_id: str, commit: str) -> tuple[RemoteFile, ...]:
     """Every file of a commit, with size and LFS sha256."""
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    def call() -> list[RemoteFile]:
+    def call() -> tuple[RemoteFile, ...]:
         entries = HfApi().list_repo_tree(repo_id, revision=commit, recursive=True)
-        return [
+        return tuple(
             RemoteFile(e.path, e.size, e.blob_id, e.lfs.sha256 if e.lfs is not None else None)
             for e in entries
             if isinstance(e, RepoFile)
-        ]
+        )
 
     return with_retries(call, f"listing the files of {repo_id}@{commit[:12]}")
 

@@ -3,6 +3,7 @@ with their metadata."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def write_activations(
         "pooling": extraction.pooling,
         "dtype": extractor.dtype,  # resolved: what the states were computed in
         "device": extractor.device,
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),  # the job's GPUs (extraction/gpus.py)
         "n": n,
         "ids_digest": digests,
     }

@@ -2,6 +2,11 @@ from pipeline.joblog import redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
+from pipeline.extraction.gpus import claim_gpus
+
+# before CUDA starts: this job's own GPUs on a multi-GPU machine (Snakemake assigns none)
+claim_gpus(snakemake.resources.gpu, snakemake.params.extraction["device"])
+
 import torch
 
 from pipeline.checkpoints import checkpoint_source
