@@ -26,6 +26,9 @@ from sklearn.preprocessing import StandardScaler
 
 from pipeline.probing.logistic import DEFAULT_CS, fit_probes, fold_masks
 
+# LogisticRegressionCV has no unpenalised C: both sides search the finite part of the default path
+CS = [c for c in DEFAULT_CS if np.isfinite(c)]
+
 FULL = {"layers": 24, "n": 4000, "d": 1024}
 QUICK = {"layers": 4, "n": 1000, "d": 256}
 FOLDS, SEED, TEST_FRACTION = 5, 0, 0.2
@@ -56,7 +59,7 @@ def accuracy(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def ours(train: list[np.ndarray], test: list[np.ndarray], y: np.ndarray, y_test: np.ndarray) -> list[float]:
-    probes = fit_probes(train, y[:, None], DEFAULT_CS, FOLDS, SEED)
+    probes = fit_probes(train, y[:, None], CS, FOLDS, SEED)
     return [accuracy(layer[0].predict_proba(x), y_test) for layer, x in zip(probes, test)]
 
 
@@ -68,7 +71,7 @@ def scikit_learn(train: list[np.ndarray], test: list[np.ndarray], y: np.ndarray,
     accuracies, n_warnings = [], 0
     for x, x_test in zip(train, test):
         model = make_pipeline(StandardScaler(), LogisticRegressionCV(
-            Cs=list(DEFAULT_CS), cv=folds, scoring="neg_log_loss", max_iter=max_iter))
+            Cs=CS, cv=folds, scoring="neg_log_loss", max_iter=max_iter))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             warnings.simplefilter("ignore", FutureWarning)  # scikit-learn's API deprecation notes
@@ -90,7 +93,7 @@ def main() -> None:
     train, test = [x[:n_train] for x in features], [x[n_train:] for x in features]
     y, y_test = labels[:n_train], labels[n_train:]
     print(f"{size['layers']} layers × {n_train} train (+{size['n'] - n_train} test) × {size['d']} features; "
-          f"Cs {list(DEFAULT_CS)}, {FOLDS} folds; scikit-learn max_iter={args.sklearn_max_iter}")
+          f"Cs {CS}, {FOLDS} folds; scikit-learn max_iter={args.sklearn_max_iter}")
     ratios, deltas = [], []
     for run in range(args.repeats):
         start = time.perf_counter()

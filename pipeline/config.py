@@ -77,8 +77,9 @@ class ExtractionConfig(Section):
 class ProbeConfig(Section):
     key = "probes"
 
-    Cs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)
-    """Inverse L2 strengths tried; each probe picks one by CV on its own training labels."""
+    Cs: tuple[float, ...] = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, float("inf"))
+    """The regularisation path (inf: unpenalised); each probe picks one C by CV on its own
+    training labels, and the gain under every fixed C is reported beside it."""
     cv_folds: int = 5
     """Folds of that cross-validation."""
     seed: int = 0

@@ -73,7 +73,8 @@ def accuracy_vs_step(table: pd.DataFrame, transitions: pd.DataFrame, intervals: 
 
 def pgr_vs_step(table: pd.DataFrame, intervals: pd.DataFrame, out: str) -> None:
     """PGR (missing where the ceiling is not above the weak supervisor) and the gain
-    w2s − weak vs step, with each revision's bootstrap interval; one line per model."""
+    w2s − weak vs step, with each revision's bootstrap interval and (dotted) the range of the gain
+    over the fixed-C sweep; one line per model."""
     long = _panel(table).melt(
         id_vars=["model", "step", "panel"], value_vars=["pgr", "gain"], var_name="measure", value_name="value"
     )
@@ -83,11 +84,16 @@ def pgr_vs_step(table: pd.DataFrame, intervals: pd.DataFrame, out: str) -> None:
         data=long, x="step", y="value", hue="model", col="measure", row="panel", palette=palette, hue_order=models,
         kind="line", marker="o", height=3, aspect=1.3, facet_kws={"sharey": False, "margin_titles": True},
     )
-    bands = _panel(intervals)
+    bands, sweeps = _panel(intervals), _panel(table)
     for (panel, measure), ax in grid.axes_dict.items():
         ax.axhline(0, color="grey", lw=0.8)
         for model, rows in bands[bands["panel"] == panel].groupby("model"):
             _interval_bands(ax, rows, measure, palette[model])
+        if measure != "gain":
+            continue
+        for model, rows in sweeps[sweeps["panel"] == panel].sort_values("step").groupby("model"):
+            for bound in ("gain_C_min", "gain_C_max"):  # the gain under the most and least favourable fixed C
+                ax.plot(rows["step"], rows[bound], color=palette[model], lw=0.8, ls=":")
     _step_axis(grid)
     _save(grid.figure, out)
 

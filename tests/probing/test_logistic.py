@@ -43,6 +43,29 @@ def test_batched_solver_equals_scikit_learn_on_hard_labels(c, data):
     np.testing.assert_allclose(fit.coef[0], reference.coef_[0], atol=1e-3 * np.abs(reference.coef_).max())
 
 
+def test_unpenalised_fit_equals_scikit_learn_without_penalty():
+    x, y = _data()
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(x, y)
+    fit = fit_logistic_batch(x, y[None], np.ones((1, len(y))), np.array([np.inf]), tol=1e-7)
+    assert fit.converged.all()
+    ours = 1 / (1 + np.exp(-(x @ fit.coef[0] + fit.intercept[0])))
+    np.testing.assert_allclose(ours, reference.predict_proba(x)[:, 1], atol=1e-4)
+
+
+def test_the_path_holds_every_fixed_c_fit_and_flags_an_edge_choice():
+    x, y = _data()
+    probe = LogisticProbe(cs=[1e-4, 0.1, 10.0, np.inf]).fit(x, y)
+    path = probe.predict_proba_path(x)
+    assert path.shape == (4, len(y))
+    np.testing.assert_allclose(path[probe.cs.index(probe.c_)], probe.predict_proba(x))
+    z = _standardize(x, x)
+    fixed = LogisticRegression(C=1e-4, tol=1e-10, max_iter=10_000).fit(z, y).predict_proba(z)[:, 1]
+    np.testing.assert_allclose(path[0], fixed, atol=1e-4)  # the full-data fit at C = 1e-4
+    assert not probe.c_at_edge_ and probe.c_ in (0.1, 10.0)
+    noise = np.random.default_rng(3).random(len(y)) < 0.5  # labels unrelated to x: the strongest penalty wins
+    assert LogisticProbe(cs=[1e-4, 0.1, 10.0]).fit(x, noise.astype(float)).c_at_edge_
+
+
 def test_soft_labels_equal_weighted_duplicates():
     """CE against soft p equals a weighted fit on (x, 1) with weight p and (x, 0) with 1 − p."""
     x, _ = _data(seed=1)
