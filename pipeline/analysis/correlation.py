@@ -130,6 +130,9 @@ def quality_outcome_curves(
         values = {
             "gold_acc": sampler.curves("gold_acc", first[None])[0],
             "gold_dprime": dprime_curves(sampler.probs["gold"], sampler.label, first[None])[0],
+            # label-free, so all test examples: no label noise is shared with the outcome's half
+            "rankme": group["rankme"].to_numpy(float),
+            "alpha_req": group["alpha_req"].to_numpy(float),
             "pgr": sampler.curves("pgr", second[None], half)[0],
             "w2s_residual": _residual(sampler.curves("w2s_acc", second[None])[0],
                                       sampler.curves("gold_acc", second[None])[0]),

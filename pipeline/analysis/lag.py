@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analysis.curves import Loader, example_samplers, exclusion_mask, tokens_of
-from pipeline.analysis.quality import QUALITIES, dprime_curves
+from pipeline.analysis.quality import PROBE_QUALITIES, dprime_curves
 from pipeline.analysis.transition import (
     DetectionConfig,
     detect_transition,
@@ -92,7 +92,7 @@ def lag_table(
     table: pd.DataFrame,
     predictions: Loader,
     *,
-    qualities: Sequence[str] = QUALITIES,
+    qualities: Sequence[str] = PROBE_QUALITIES,
     gain: str = "gain",
     metrics: MetricsConfig | None = None,
     exclude_revisions: Collection[str] | Mapping[str, Collection[str]] = (),

@@ -1,5 +1,7 @@
 """How linearly a revision represents the task: the gold probe's test accuracy (`gold_acc`, in the
-metrics table) and the class separation d′ of its test logits (`gold_dprime`; docs/methods.md)."""
+metrics table) and the class separation d′ of its test logits (`gold_dprime`; docs/methods.md);
+and, without a probe, RankMe and α-ReQ of its test features (`rankme`, `alpha_req`,
+probing.spectrum, in the metrics table)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import pandas as pd
 
 from pipeline.analysis.curves import Loader, select_predictions
 
-QUALITIES = ("gold_acc", "gold_dprime")
+PROBE_QUALITIES = ("gold_acc", "gold_dprime")  # resampled over test examples (the lag's bootstrap)
+QUALITIES = (*PROBE_QUALITIES, "rankme", "alpha_req")
 
 
 def _logits(p: np.ndarray) -> np.ndarray:

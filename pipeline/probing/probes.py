@@ -24,6 +24,7 @@ from pipeline.probing.metrics import (
     margin_threshold,
     pgr,
 )
+from pipeline.probing.spectrum import spectral_quality
 
 
 def evaluate_layers(
@@ -58,6 +59,7 @@ def evaluate_layers(
         row = revision_metrics(predictions, metrics)
         # the gain under every fixed C of the path: how much the regularisation could move it
         fixed_c_gain = [accuracy(p, gold[test]) - row["weak_acc"] for p in w2s_probe.predict_proba_path(x_test)]
+        row.update(spectral_quality(x_test))
         row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, gold_C_edge=gold_probe.c_at_edge_,
                    w2s_C_edge=w2s_probe.c_at_edge_, gain_C_min=min(fixed_c_gain), gain_C_max=max(fixed_c_gain),
                    n_train=int(train.sum()), n_test=int(test.sum()))

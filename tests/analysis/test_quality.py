@@ -43,7 +43,8 @@ def _trajectory(rng, n_examples: int = 1200):
         store[("m", f"step{step}")] = table
         acc = {k: np.mean((table[f"p_{k}"] >= 0.5) == (label == 1)) for k in ("weak", "w2s", "gold")}
         rows.append({"model": "m", "revision": f"step{step}", "step": step, "tokens": step * 1000, "task": "t",
-                     "layer": 1, "gold_acc": acc["gold"], "gain": acc["w2s"] - acc["weak"]})
+                     "layer": 1, "gold_acc": acc["gold"], "gain": acc["w2s"] - acc["weak"],
+                     "rankme": 10 + 5 * separation + rng.normal(0, 0.1), "alpha_req": 1 - 0.1 * separation})
     return pd.DataFrame(rows), store
 
 
@@ -74,7 +75,7 @@ def test_correlation_table_has_model_and_seed_rows_on_disjoint_halves():
                                exclude_revisions=["step0"])
     assert result[["unit", "model"]].drop_duplicates().values.tolist() == [["model", "m"], ["model", "n"],
                                                                           ["seeds", "mn"]]
-    assert len(result) == 3 * 2 * 2  # units × qualities × outcomes
+    assert len(result) == 3 * 4 * 2  # units × qualities (gold_acc, gold_dprime, rankme, alpha_req) × outcomes
     assert result["rho_diff"].between(-1, 1).all() and result["p_value"].between(0, 1).all()
     # quality on even examples, outcome on odd ones: changing only odd examples' gold moves no quality
     odd = {k: t.assign(p_gold=np.where(np.arange(len(t)) % 2, 1 - t["p_gold"], t["p_gold"])) for k, t in store.items()}
@@ -83,4 +84,4 @@ def test_correlation_table_has_model_and_seed_rows_on_disjoint_halves():
     after = quality_outcome_curves(table, lambda m, r: odd[(m, r)], MetricsConfig(pgr_margin_se=0.0))
     np.testing.assert_array_equal(before["gold_acc"], after["gold_acc"])
     assert not np.allclose(before["pgr"], after["pgr"], equal_nan=True)
-    assert len(again) == 2 * 2 * 2
+    assert len(again) == 2 * 4 * 2
