@@ -155,7 +155,8 @@ def _line_search(objective: _Objective, rows: np.ndarray, theta: np.ndarray, log
     for _ in range(MAX_HALVINGS):
         trial = objective.value(theta[todo] + step[todo, None] * direction[todo],
                                 logits[todo] + step[todo, None] * delta[todo], rows[todo])
-        todo = todo[trial > value[todo] + ARMIJO * step[todo] * slope[todo]]
+        # written so that a non-finite trial (an overflowing unpenalised fit) counts as no decrease
+        todo = todo[~(trial <= value[todo] + ARMIJO * step[todo] * slope[todo])]
         if len(todo) == 0:
             break
         step[todo] /= 2
@@ -193,6 +194,9 @@ def fit_logistic_batch(
     objective = _Objective(design, p, w, 1.0 / cs)
     # the Hessian at β = 0 in the principal axes, where σ(1 − σ) = 1/4 (fold weights ≈ uniform)
     h = np.hstack([variances / 4 + (1 / cs / w.sum(1))[:, None], np.full((len(cs), 1), 0.25)])
+    # unpenalised (C = inf), an axis of no variance would get h = 0: its gradient is 0 too, so a
+    # floor keeps the direction finite (0 there) without changing any other axis
+    h = np.maximum(h, 1e-12 * h.max(1, keepdims=True))
     theta, converged, n_iter = _lbfgs(objective, h, max_iter, tol)
     coef = theta[:, :-1] @ axes.T
     return LogisticFit(coef, theta[:, -1] - coef @ mean, converged, n_iter)
@@ -291,7 +295,7 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
         coef, intercept = fit.coef.reshape(*grid, -1), fit.intercept.reshape(grid)
         cv = _cv_losses(z, labels, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else None
         for s, probe in enumerate(layer_probes):
-            best = int(np.argmin(cv[s])) if cv is not None else 0
+            best = int(np.argmin(np.where(np.isfinite(cv[s]), cv[s], np.inf))) if cv is not None else 0
             probe.mean_, probe.scale_ = mean, scale
             probe.c_ = float(cs[best])
             probe.cv_losses_ = dict(zip(cs.tolist(), cv[s].tolist())) if cv is not None else {}
@@ -310,4 +314,4 @@ def _cv_losses(z: np.ndarray, labels: np.ndarray, coef: np.ndarray, intercept: n
     """Mean over folds of the held-out cross-entropy, (label set, C)."""
     logits = (coef @ z.T) + intercept[..., None]
     ce = _softplus(logits) - labels.T[:, None, None, :] * logits
-    return ((ce * held).sum(-1) / held.sum(-1)).mean(-1)
+    return (np.where(held, ce, 0.0).sum(-1) / held.sum(-1)).mean(-1)

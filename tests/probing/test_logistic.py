@@ -52,6 +52,19 @@ def test_unpenalised_fit_equals_scikit_learn_without_penalty():
     np.testing.assert_allclose(ours, reference.predict_proba(x)[:, 1], atol=1e-4)
 
 
+def test_unpenalised_fit_of_rank_deficient_separable_features_stays_finite_and_is_not_chosen():
+    """Activations have fewer directions than dimensions (a constant or repeated unit) and a
+    late checkpoint separates the classes: the unpenalised fit must stay finite, its held-out
+    loss must be a number, and the probe must still beat chance."""
+    x, y = _data(n=300, d=10)
+    separable = (x @ np.ones(10) > 0).astype(float)
+    features = np.hstack([x, x[:, :3], np.ones((300, 2))])  # repeated and constant columns
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # no overflow or 0/0 in the solver
+        probe = LogisticProbe(cs=[0.1, 10.0, np.inf]).fit(features, separable)
+    assert np.isfinite(probe.path_coef_).all() and np.isfinite(list(probe.cv_losses_.values())).all()
+    assert np.mean((probe.predict_proba(features) >= 0.5) == separable) > 0.95
+
+
 def test_the_path_holds_every_fixed_c_fit_and_flags_an_edge_choice():
     x, y = _data()
     probe = LogisticProbe(cs=[1e-4, 0.1, 10.0, np.inf]).fit(x, y)
