@@ -89,11 +89,14 @@ def main() -> None:
             shares.append(report(f"run {repeat + 1}, default", job_table(workdir, start), wall, args.cores))
             if args.per_revision:
                 local = dict(config, models={
-                    f"local-{name}": {"source": "local", "path": str(workdir / "results" / "checkpoints" / name)}
-                    for name in config["models"]
+                    f"local-{name}": {"source": "local", "path": str(workdir / "results" / "checkpoints" / name),
+                                      "role": spec.get("role", "student")}
+                    for name, spec in config["models"].items()
                 })
-                weak_model = f"local-{config['weak_supervisor']['model']}"
-                local["weak_supervisor"] = dict(config["weak_supervisor"], model=weak_model)
+                local["weak_supervisors"] = {
+                    name: dict(spec, model=f"local-{spec['model']}") if spec["kind"] == "probe" else spec
+                    for name, spec in config["weak_supervisors"].items()
+                }
                 start = time.time()
                 wall = run(workdir, local, args.cores)
                 jobs = job_table(workdir, start)

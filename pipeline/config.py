@@ -84,6 +84,7 @@ class ProbeConfig(Section):
     """Folds of that cross-validation."""
     seed: int = 0
     """Seed of the fold assignment."""
+    objectives: tuple[str, ...] = ("soft_ce",)
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,17 @@ class MetricsConfig(Section):
 
 @dataclass(frozen=True)
 class WeakSupervisorConfig(Section):
-    key = "weak_supervisor"
+    """One named entry of `weak_supervisors`: a predictor fit on split A's gold labels."""
+
+    key = "weak_supervisors"
 
     kind: str
-    """bag_of_words, or probe (a probe on a model's activations)."""
+    """bag_of_words (a few cue words), tfidf (every word, TF-IDF weighted), or probe (a probe on a
+    model's activations); each picks its L2 strength by CV on A over the finite `probes.Cs`."""
     n_words: int = 3
     """bag_of_words: cue words used."""
-    C: float = 1.0
-    """bag_of_words: inverse L2 strength."""
+    min_df: int = 1
+    """tfidf: documents a word must occur in to count."""
     model: str | None = None
     """probe: the model (a key of `models`) whose activations it uses."""
     revision: str | None = None
@@ -137,6 +141,9 @@ class AnalysisConfig(Section):
     """Leave the revisions the integrity pre-flight flags out of the fits."""
     exclude_revisions: tuple[str, ...] = ()
     """Revisions left out of the fits, for every model."""
+    plateau_revisions: int = 3
+    """The late plateau of each curve (per weak supervisor): the mean over its last this many
+    revisions kept in the fits."""
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ def task_table(task: str = "{task}") -> str:
     return f"{RESULTS}/tasks/{task}.parquet"
 
 
-def weak_labels(task: str = "{task}") -> str:
-    return f"{RESULTS}/weak/{task}.parquet"
+def weak_labels(supervisor: str = "{supervisor}", task: str = "{task}") -> str:
+    return f"{RESULTS}/weak/{supervisor}/{task}.parquet"
 
 
 def activations(model: str = "{model}", revision: str = "{revision}") -> str:

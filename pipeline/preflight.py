@@ -11,11 +11,14 @@ from pipeline.checkpoints.hub import branch_commits, resolve_commit
 from pipeline.checkpoints.revisions import UnknownRevisionError
 from pipeline.checkpoints.schedule import (
     adaptive_settings,
+    is_student,
     local_root,
     manifest_commits,
     model_revisions,
     schedule,
     step_repos,
+    students,
+    supervisor_revisions,
 )
 from pipeline.config import ConfigError
 from pipeline.resources import job_resources
@@ -45,17 +48,37 @@ def check_config(config: Mapping) -> None:
     for model, spec in models.items():
         if spec["source"] == "local":
             check_model_blocks(config, model)
-    weak = config["weak_supervisor"]
-    if weak["kind"] == "probe":
+    check_weak_supervisors(config)
+
+
+def check_weak_supervisors(config: Mapping) -> None:
+    """Each probe supervisor names a model, one of its revisions and an extracted layer; a
+    supervisor model is read by some supervisor and names no revisions of its own; some model is
+    a student."""
+    models = config["models"]
+    if not students(config):
+        raise ConfigError(f"models: every model has role supervisor; at least one must be a student: {sorted(models)}")
+    for name, weak in config["weak_supervisors"].items():
+        if weak["kind"] != "probe":
+            continue
         if weak["model"] not in models:
-            raise ConfigError(f"weak_supervisor.model {weak['model']!r} is not a key of models: {sorted(models)}")
+            raise ConfigError(
+                f"weak_supervisors.{name}.model {weak['model']!r} is not a key of models: {sorted(models)}"
+            )
         names = [r.name for r in schedule(config, weak["model"])]
         if weak["revision"] not in names:
-            raise ConfigError(f"weak_supervisor: {UnknownRevisionError(weak['revision'], names)}")
+            raise ConfigError(f"weak_supervisors.{name}: {UnknownRevisionError(weak['revision'], names)}")
         if weak["layer"] not in config["extraction"]["layers"]:
-            raise ConfigError(
-                f"weak_supervisor.layer {weak['layer']} is not among extraction.layers {config['extraction']['layers']}"
-            )
+            raise ConfigError(f"weak_supervisors.{name}.layer {weak['layer']} is not among extraction.layers "
+                              f"{config['extraction']['layers']}")
+    for model, spec in models.items():
+        if is_student(config, model):
+            continue
+        if "revisions" in spec:
+            raise ConfigError(f"models.{model}: a model of role supervisor uses the revisions its weak supervisors "
+                              "name; drop its `revisions`")
+        if not supervisor_revisions(config, model):
+            raise ConfigError(f"models.{model} has role supervisor but no weak supervisor of kind probe reads it")
 
 
 def check_paths(config: Mapping) -> None:

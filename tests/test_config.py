@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from pipeline.checkpoints.schedule import adaptive_settings, model_revisions
+from pipeline.checkpoints.schedule import adaptive_settings, model_revisions, students
 from pipeline.config import SECTIONS, AdaptiveConfig, ConfigError, ProbeConfig
 from pipeline.preflight import check_config
 from tests import REPO_ROOT, load_config
@@ -57,13 +57,33 @@ def test_tiny_models_need_model_and_train_sections():
         check_config(config)
 
 
-def test_weak_probe_layer_must_be_extracted():
+def test_weak_probe_supervisors_are_checked_by_name():
     config = copy.deepcopy(DEFAULT)
-    config["weak_supervisor"] = {"kind": "probe", "model": "tiny-s0", "revision": "step64", "layer": 7}
-    with pytest.raises(ConfigError, match=r"weak_supervisor.layer 7 is not among extraction.layers \[1, 2\]"):
+    config["weak_supervisors"]["late"] = {"kind": "probe", "model": "tiny-s0", "revision": "step64", "layer": 7}
+    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 7 is not among extraction.layers \[1, 2\]"):
         check_config(config)
-    config["weak_supervisor"].update(layer=1, revision="step65")
-    with pytest.raises(ConfigError, match="weak_supervisor: revision 'step65' is not in the schedule"):
+    config["weak_supervisors"]["late"].update(layer=1, revision="step65")
+    with pytest.raises(ConfigError, match=r"weak_supervisors\.late: revision 'step65' is not in the schedule"):
+        check_config(config)
+    config["weak_supervisors"]["late"].update(model="nope")
+    with pytest.raises(ConfigError, match=r"weak_supervisors\.late\.model 'nope' is not a key of models"):
+        check_config(config)
+
+
+def test_a_supervisor_model_lends_only_the_revisions_its_supervisors_read():
+    config = copy.deepcopy(DEFAULT)
+    assert [r.name for r in model_revisions(config, "tiny-small")] == ["step0", "step32", "step1024"]
+    assert "tiny-small" not in students(config) and len(model_revisions(config, "tiny-s0")) > 3
+    config["models"]["tiny-small"]["revisions"] = "all"
+    with pytest.raises(ConfigError, match="tiny-small: a model of role supervisor uses the revisions its weak"):
+        check_config(config)
+    del config["models"]["tiny-small"]["revisions"]
+    config["weak_supervisors"] = {"words": {"kind": "bag_of_words"}}
+    with pytest.raises(ConfigError, match="tiny-small has role supervisor but no weak supervisor"):
+        check_config(config)
+    for spec in config["models"].values():
+        spec["role"] = "supervisor"
+    with pytest.raises(ConfigError, match="at least one must be a student"):
         check_config(config)
 
 
@@ -89,6 +109,7 @@ def olmo2_manifest(tmp_path, monkeypatch):
     config = copy.deepcopy(OLMO)
     config["models"] = {"olmo2-1b": {"source": "hub", "repo": "allenai/OLMo-2-0425-1B", "schedule": "manifest",
                                      "stage": "stage1"}}
+    config["weak_supervisors"] = {"words": {"kind": "bag_of_words"}}
     return config
 
 
@@ -128,7 +149,8 @@ SCHEMA = yaml.safe_load((REPO_ROOT / "config" / "schemas" / "config.schema.yaml"
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.key)
 def test_typed_sections_have_the_schema_defaults(section):
     """Every key of a typed section is in the schema, and both give it the same default."""
-    properties = SCHEMA["properties"][section.key]["properties"]
+    node = SCHEMA["properties"][section.key]
+    properties = node["properties"] if "properties" in node else node["additionalProperties"]["properties"]
     assert {f.name for f in dataclasses.fields(section)} == set(properties)
     built = section.from_mapping({k: v["default"] for k, v in properties.items() if "default" in v}
                                  | {f.name: "x" for f in dataclasses.fields(section)
@@ -142,7 +164,8 @@ def test_typed_sections_have_the_schema_defaults(section):
 
 
 def test_a_section_names_an_unknown_key_and_the_allowed_ones():
-    with pytest.raises(ConfigError, match=r"probes: unknown key 'cs'; allowed: \['Cs', 'cv_folds', 'seed'\]"):
+    allowed = r"\['Cs', 'cv_folds', 'objectives', 'seed'\]"
+    with pytest.raises(ConfigError, match=rf"probes: unknown key 'cs'; allowed: {allowed}"):
         ProbeConfig.from_mapping({"cs": [1.0]})
 
 

@@ -61,7 +61,7 @@ def _plan(url: str, workdir: Path, repo: str, revisions: object, *extra: str) ->
     config = small_config()
     config["models"] = {"tiny-hub": {"source": "hub", "repo": repo, "schedule": "manifest", "revisions": revisions,
                                      "params": 1e6}}
-    config["weak_supervisor"] = {"kind": "bag_of_words"}
+    config["weak_supervisors"] = {"cue-words": {"kind": "bag_of_words"}}
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     out = workdir / "plan.json"
     result = subprocess.run(

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipeline.analysis.curves import Loader, example_samplers, exclusion_mask
+from pipeline.analysis.curves import PROBE, Loader, example_samplers, exclusion_mask
 from pipeline.analysis.quality import QUALITIES, dprime_curves
 from pipeline.config import MetricsConfig
 
@@ -121,10 +121,10 @@ def _residual(w2s: np.ndarray, gold: np.ndarray) -> np.ndarray:
 def quality_outcome_curves(
     table: pd.DataFrame, predictions: Loader, metrics: MetricsConfig
 ) -> pd.DataFrame:
-    """Per (model, task, layer) and revision: each quality on the first half of the test examples
+    """Per KEY (model and probe setting) and revision: each quality on the first half of the test examples
     and each outcome (PGR, W2S's residual on gold) on the second half."""
     frames = []
-    for (model, task, layer), group, sampler in example_samplers(table, predictions, metrics):
+    for key, group, sampler in example_samplers(table, predictions, metrics):
         first, second = _halves(sampler.n_examples)
         half = sampler.n_examples // 2
         values = {
@@ -137,8 +137,7 @@ def quality_outcome_curves(
             "w2s_residual": _residual(sampler.curves("w2s_acc", second[None])[0],
                                       sampler.curves("gold_acc", second[None])[0]),
         }
-        frames.append(pd.DataFrame({"model": model, "task": task, "layer": layer,
-                                    "step": group["step"].to_numpy(), **values}))
+        frames.append(pd.DataFrame({**key, "step": group["step"].to_numpy(), **values}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -152,7 +151,7 @@ def correlation_table(
     test: str = "permutation",
 ) -> pd.DataFrame:
     """ρ of the first differences of quality (first half) and outcome (second half) with its p,
-    per (model or trajectory, task, layer, quality, outcome). A trajectory's curves are its seeds'
+    per (model or trajectory, probe setting, quality, outcome). A trajectory's curves are its seeds'
     means at the steps every seed has (`unit` says which)."""
     curves = quality_outcome_curves(table[~exclusion_mask(table, exclude_revisions)], predictions, metrics)
     units = [("model", model, [model]) for model in sorted(curves["model"].unique())]
@@ -160,13 +159,13 @@ def correlation_table(
     rows = []
     for unit, name, models in units:
         members = curves[curves["model"].isin(models)]
-        for (task, layer), group in members.groupby(["task", "layer"], sort=True):
+        for values, group in members.groupby(PROBE, sort=True):
             complete = group.groupby("step")["model"].nunique() == len(models)
             mean = group[group["step"].map(complete)].groupby("step").mean(numeric_only=True)
             for quality in QUALITIES:
                 for outcome in OUTCOMES:
                     rho, p = diff_correlation(mean[quality].to_numpy(), mean[outcome].to_numpy(), test=test)
                     n = int((mean[quality].notna() & mean[outcome].notna()).sum())
-                    rows.append({"unit": unit, "model": name, "task": task, "layer": layer, "quality": quality,
-                                 "outcome": outcome, "rho_diff": rho, "p_value": p, "n": n})
+                    rows.append({"unit": unit, "model": name, **dict(zip(PROBE, values, strict=True)),
+                                 "quality": quality, "outcome": outcome, "rho_diff": rho, "p_value": p, "n": n})
     return pd.DataFrame(rows)

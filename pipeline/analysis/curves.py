@@ -21,12 +21,15 @@ from pipeline.analysis.transition import (
 )
 from pipeline.config import MetricsConfig
 
-KEY = ["model", "task", "layer"]
+PROBE = ["task", "layer", "supervisor", "method"]
+"""A probe setting within a model: task, layer, weak supervisor and W2S objective."""
+KEY = ["model", *PROBE]
+"""A curve along one model's pre-training."""
 PGRS = ("pgr", "pgr_auroc")
 ESTIMATES = ("p_change", "p_transition", "p_dip", "step", "step_lo", "step_hi", "tokens", "width_x", "width_x_hi",
              "level_before", "level_after", "between_seed_sd")
 Loader = Callable[[str, str], pd.DataFrame]
-"""(model, revision) -> that revision's predictions table (id, label, p_weak, p_w2s, p_gold, task, layer)."""
+"""(model, revision) -> that revision's predictions table (id, label, p_weak, p_w2s, p_gold, and PROBE)."""
 
 
 def exclusion_mask(table: pd.DataFrame, exclude: Collection[str] | Mapping[str, Collection[str]]) -> pd.Series:
@@ -43,34 +46,35 @@ def tokens_of(group: pd.DataFrame) -> np.ndarray | None:
     return None if tokens is None or tokens.isna().any() else tokens.to_numpy(float)
 
 
-def select_predictions(predictions: pd.DataFrame, task: str, layer: int) -> pd.DataFrame:
-    """One (task, layer)'s rows of a revision's predictions table."""
-    chosen = predictions[(predictions["task"] == task) & (predictions["layer"] == layer)]
-    return chosen.reset_index(drop=True)
+def select_predictions(predictions: pd.DataFrame, probe: Mapping[str, object]) -> pd.DataFrame:
+    """One probe setting's rows of a revision's predictions table (`probe`: a value per PROBE column)."""
+    chosen = np.logical_and.reduce([predictions[column] == probe[column] for column in PROBE])
+    return predictions[chosen].reset_index(drop=True)
 
 
 def example_samplers(
     table: pd.DataFrame, predictions: Loader, metrics: MetricsConfig | None
-) -> Iterator[tuple[tuple, pd.DataFrame, ExampleBootstrap]]:
-    """Per (model, task, layer): its key, its rows in step order and the bootstrap over its test examples."""
-    for key, group in table.groupby(KEY, sort=True):
-        model, task, layer = key
+) -> Iterator[tuple[dict[str, object], pd.DataFrame, ExampleBootstrap]]:
+    """Per KEY (model and probe setting): its values, its rows in step order and the bootstrap
+    over its test examples."""
+    for values, group in table.groupby(KEY, sort=True):
+        key = dict(zip(KEY, values, strict=True))
         group = group.sort_values("step")
-        tables = [select_predictions(predictions(model, revision), task, layer) for revision in group["revision"]]
+        tables = [select_predictions(predictions(key["model"], revision), key) for revision in group["revision"]]
         yield key, group, ExampleBootstrap.from_predictions(tables, metrics)
 
 
 def example_curves(
     table: pd.DataFrame, names: Sequence[str], predictions: Loader, metrics: MetricsConfig | None
 ) -> Iterator[Curve]:
-    """Curves of `names` (metrics-table columns) per (model, task, layer), resampled over test
-    examples. `metrics` is the run's PGR margin rule, re-applied in each replicate; the
-    predictions must reproduce the table's values (NaN positions included)."""
-    for (model, task, layer), group, sampler in example_samplers(table, predictions, metrics):
+    """Curves of `names` (metrics-table columns) per KEY, resampled over test examples. `metrics`
+    is the run's PGR margin rule, re-applied in each replicate; the predictions must reproduce the
+    table's values (NaN positions included)."""
+    for probe, group, sampler in example_samplers(table, predictions, metrics):
         for name in names:
             y = group[name].to_numpy(float)
-            _check_consistent(y, sampler.curves(name, sampler.observed())[0], (model, task, layer, name))
-            key = {"model": model, "task": task, "layer": layer, "metric": name, "unit": "examples"}
+            _check_consistent(y, sampler.curves(name, sampler.observed())[0], (*probe.values(), name))
+            key = {**probe, "metric": name, "unit": "examples"}
             yield Curve(key, group["step"].to_numpy(float), y, sampler.resampler(name), tokens_of(group))
 
 
@@ -84,21 +88,21 @@ def _check_consistent(table_values: np.ndarray, recomputed: np.ndarray, key: tup
 def seed_curves(
     table: pd.DataFrame, names: Sequence[str], trajectories: Mapping[str, Sequence[str]]
 ) -> Iterator[Curve]:
-    """Curves of `names` per (trajectory, task, layer) for trajectories of several seeds: the mean
+    """Curves of `names` per trajectory and probe setting (PROBE) for trajectories of several seeds: the mean
     over the seeds at the steps every seed has, resampled over seeds (the seed is the unit).
     PGR's seed mean is the ratio of the seeds' mean gaps, not the mean of their ratios."""
     for name, models in trajectories.items():
         members = table[table["model"].isin(models)]
         if len(models) < 2 or members.empty:
             continue
-        for (task, layer), group in members.groupby(["task", "layer"], sort=True):
+        for values, group in members.groupby(PROBE, sort=True):
             complete = group.groupby("step")["model"].nunique() == len(models)  # steps every seed has
             group = group[group["step"].map(complete)]
             by_step = group.groupby("step").first()
             for metric in names:
                 per_seed = _per_seed(group, metric, models)
                 y = _seed_mean(group, metric, models) if metric in PGRS else nanmean(per_seed, axis=0)
-                key = {"model": name, "task": task, "layer": layer, "metric": metric, "unit": "seeds",
+                key = {"model": name, **dict(zip(PROBE, values, strict=True)), "metric": metric, "unit": "seeds",
                        "n_seeds": len(models), "between_seed_sd": between_seed_sd(per_seed)[1]}
                 yield Curve(key, by_step.index.to_numpy(float), y, seed_bootstrap(per_seed), tokens_of(by_step))
 

@@ -16,8 +16,13 @@ matplotlib.use("Agg")  # jobs run headless
 PROBE_LABELS = {"weak_acc": "weak supervisor", "w2s_acc": "weak-to-strong probe", "gold_acc": "gold probe"}
 
 
+def _setting(table: pd.DataFrame) -> pd.Series:
+    """Layer, weak supervisor and W2S objective of each row, as a label."""
+    return "layer " + table["layer"].astype(str) + " · " + table["supervisor"] + " · " + table["method"]
+
+
 def _panel(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(panel=table["task"] + " · layer " + table["layer"].astype(str))
+    return table.assign(panel=table["task"] + " · " + _setting(table))
 
 
 def _step_axis(grid: sns.FacetGrid) -> None:
@@ -128,13 +133,15 @@ def imitation_vs_step(table: pd.DataFrame, out: str) -> None:
 
 
 def gain_heatmap(table: pd.DataFrame, out: str) -> None:
-    """The gain per step (columns) and layer (rows), one panel per model and task."""
+    """The gain per step (columns) and layer, weak supervisor and objective (rows), one panel per
+    model and task."""
+    table = table.assign(setting=_setting(table))
     groups = list(table.groupby(["model", "task"]))
-    figure, axes = plt.subplots(len(groups), 1, figsize=(10, 1.2 + 0.5 * table["layer"].nunique() * len(groups)),
+    figure, axes = plt.subplots(len(groups), 1, figsize=(10, 1.2 + 0.5 * table["setting"].nunique() * len(groups)),
                                 squeeze=False)
     limit = max(table["gain"].abs().max(), 1e-3)
     for ax, ((model, task), group) in zip(axes[:, 0], groups):
-        grid = group.pivot_table(index="layer", columns="step", values="gain")
+        grid = group.pivot(index="setting", columns="step", values="gain")
         sns.heatmap(grid, ax=ax, cmap="RdBu_r", vmin=-limit, vmax=limit, cbar_kws={"label": "gain"})
         ax.set_title(f"{model} · {task}")
     figure.tight_layout()
@@ -157,7 +164,7 @@ def scaling(table: pd.DataFrame, out: str) -> None:
     """Transition width and location of the gain against model size, one point per model; the
     marker says whether the verdict was a transition."""
     gain = table[table["metric"] == "gain"].assign(
-        panel=lambda t: t["task"] + " · layer " + t["layer"].astype(str),
+        panel=lambda t: t["task"] + " · " + _setting(t),
         transition=lambda t: t["verdict"] == "transition",
     )
     figure, axes = plt.subplots(1, 2, figsize=(9, 3.5))
@@ -172,10 +179,52 @@ def scaling(table: pd.DataFrame, out: str) -> None:
     _save(figure, out)
 
 
+def saturation(plateaus: pd.DataFrame, synthetic: pd.DataFrame | None, out: str) -> None:
+    """Left: each weak supervisor's late W2S plateau (with its interval) against its accuracy,
+    one line per model, task, layer and objective, and the diagonal W2S = weak. Right, where the
+    synthetic branch's `saturation` table is given: its last-step W2S error against the
+    supervisor's error, one point per α (mean and sd over seeds)."""
+    figure, axes = plt.subplots(1, 2 if synthetic is not None else 1, figsize=(11 if synthetic is not None else 6, 4.5),
+                                squeeze=False)
+    ax = axes[0, 0]
+    lines = plateaus.assign(curve=lambda t: t["model"] + " · " + t["task"] + " · layer " + t["layer"].astype(str)
+                            + " · " + t["method"])
+    for (name, group), color in zip(lines.groupby("curve"), sns.color_palette(n_colors=lines["curve"].nunique())):
+        group = group.sort_values("weak_acc")
+        ax.errorbar(group["weak_acc"], group["w2s_acc"], yerr=[group["w2s_acc"] - group["w2s_acc_lo"],
+                    group["w2s_acc_hi"] - group["w2s_acc"]], marker="o", color=color, label=name, capsize=2)
+        for row in group.itertuples():
+            ax.annotate(row.supervisor, (row.weak_acc, row.w2s_acc), fontsize=6, xytext=(3, -8),
+                        textcoords="offset points")
+    low, high = ax.get_xlim()
+    ax.plot([low, high], [low, high], color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("weak supervisor's accuracy (late plateau)")
+    ax.set_ylabel("W2S accuracy (late plateau)")
+    ax.set_title("checkpoints")
+    ax.legend(fontsize="x-small")
+    if synthetic is not None:
+        last = synthetic[synthetic["step"] == synthetic["step"].max()]
+        by_alpha = last.groupby("alpha").agg(err_sup=("err_sup", "mean"), err_w2s=("err_w2s", "mean"),
+                                             sd=("err_w2s", "std")).reset_index()
+        ax = axes[0, 1]
+        ax.errorbar(by_alpha["err_sup"], by_alpha["err_w2s"], yerr=by_alpha["sd"], marker="o", capsize=2)
+        for row in by_alpha.itertuples():
+            ax.annotate(f"α = {row.alpha:g}", (row.err_sup, row.err_w2s), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+        ax.set_xlabel("supervisor's error")
+        ax.set_ylabel("W2S error at the last step")
+        ax.set_title("synthetic branch")
+    figure.tight_layout()
+    _save(figure, out)
+
+
 def write_figures(
-    metrics_path: str, transitions_path: str, scaling_path: str, intervals_path: str, outputs: dict[str, str]
+    metrics_path: str, transitions_path: str, scaling_path: str, intervals_path: str, plateaus_path: str,
+    synthetic_saturation_path: str | None, outputs: dict[str, str],
 ) -> None:
     table, intervals = pd.read_csv(metrics_path), pd.read_csv(intervals_path)
+    synthetic = pd.read_csv(synthetic_saturation_path) if synthetic_saturation_path else None
+    saturation(pd.read_csv(plateaus_path), synthetic, outputs["saturation"])
     scaling(pd.read_csv(scaling_path), outputs["scaling"])
     accuracy_vs_step(table, pd.read_csv(transitions_path), intervals, outputs["accuracy"])
     pgr_vs_step(table, intervals, outputs["pgr"])

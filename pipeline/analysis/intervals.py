@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.curves import KEY, Loader, example_samplers
+from pipeline.analysis.curves import Loader, example_samplers
 from pipeline.analysis.transition import percentile_ci
 from pipeline.config import MetricsConfig
 
@@ -16,7 +16,7 @@ METRICS = ("weak_acc", "w2s_acc", "gold_acc", "gain", "pgr")
 def revision_intervals(
     metrics: pd.DataFrame, predictions: Loader, margin_rule: MetricsConfig, n_boot: int, seed: int = 0
 ) -> pd.DataFrame:
-    """One row per (model, revision, task, layer): `<metric>_lo`, `<metric>_hi` at
+    """One row per KEY (model and probe setting) and revision: `<metric>_lo`, `<metric>_hi` at
     `margin_rule.ci_level` for each of METRICS, from `n_boot` resamples of the test examples
     shared by weak, W2S and gold (so the gain's interval is paired), and `pgr_defined`: the share
     of replicates where PGR passes its margin rule. PGR's interval is over those replicates, and
@@ -27,7 +27,7 @@ def revision_intervals(
         weights = sampler.weights(rng, n_boot)
         replicates = {metric: sampler.curves(metric, weights) for metric in METRICS}  # (n_boot, revisions)
         for r, revision in enumerate(group["revision"]):
-            row = dict(zip(KEY, key, strict=True)) | {"revision": revision, "step": group["step"].iloc[r]}
+            row = key | {"revision": revision, "step": group["step"].iloc[r]}
             for metric, values in replicates.items():
                 row[f"{metric}_lo"], row[f"{metric}_hi"] = percentile_ci(values[:, r], margin_rule.ci_level)
             if not np.isfinite(group["pgr"].iloc[r]):  # no PGR reported: no interval either

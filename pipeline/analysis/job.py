@@ -12,6 +12,7 @@ from pipeline.analysis.curves import Loader, analyze, example_curves, exclusion_
 from pipeline.analysis.intervals import revision_intervals
 from pipeline.analysis.lag import lag_table
 from pipeline.analysis.quality import add_gold_dprime
+from pipeline.analysis.saturation import plateau_table, saturation_order
 from pipeline.analysis.scaling import scaling_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
 from pipeline.analysis.transition import DetectionConfig
@@ -47,7 +48,8 @@ def run_analysis(
 ) -> AnalysisResults:
     """Transition verdicts of the W2S curves (per model over test examples, and per trajectory of
     several seeds over seeds), their scaling with model size, the differenced correlation of
-    quality and outcome, the lag of their transitions, and every revision's bootstrap intervals."""
+    quality and outcome, the lag of their transitions, every revision's bootstrap intervals, and
+    each weak supervisor's late plateau."""
     predictions = functools.cache(predictions)  # each revision's table serves every analysis
     config = detection_config(settings)
     exclude = excluded_revisions(metrics["model"].unique(), settings, integrity)
@@ -59,10 +61,11 @@ def run_analysis(
                                      test=settings.correlation_test)
     lags = lag_table(kept, predictions, quality_min_effect=settings.min_effect, config=config)
     intervals = revision_intervals(metrics, predictions, margin_rule, settings.n_boot)
+    plateaus = plateau_table(kept, predictions, margin_rule, settings.plateau_revisions, settings.n_boot)
     flagged = integrity[integrity["flag"].notna()]
     flags = {(row.model, row.revision): f"{row.flag}; kept {row.duplicate_of}" for row in flagged.itertuples()}
-    return AnalysisResults(transitions, correlations, lags, scaling_table(transitions, sizes), intervals, metrics,
-                           exclude, flags)
+    return AnalysisResults(transitions, correlations, lags, scaling_table(transitions, sizes), intervals, plateaus,
+                           saturation_order(plateaus), metrics, exclude, flags)
 
 
 def write_analysis(
@@ -76,10 +79,11 @@ def write_analysis(
     outputs: Mapping[str, str],
     n_jobs: int = 1,
 ) -> None:
-    """Write the transitions, correlations, lags, scaling and intervals tables and the summary."""
+    """Write the transitions, correlations, lags, scaling, intervals, plateaus and saturation
+    tables and the summary."""
     integrity = read_integrity_table(integrity_path)
     results = run_analysis(pd.read_csv(metrics_path), predictions, settings, margin_rule, integrity, trajectories,
                            sizes, n_jobs)
-    for name in ("transitions", "correlations", "lags", "scaling", "intervals"):
+    for name in ("transitions", "correlations", "lags", "scaling", "intervals", "plateaus", "saturation"):
         write_table(getattr(results, name), outputs[name])
     write_text(summary_markdown(results), outputs["summary"])

@@ -100,12 +100,12 @@ def lag_table(
     config: DetectionConfig = DetectionConfig(),
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Lag between the quality and gain transitions per (model, task, layer, quality), with a
+    """Lag between the quality and gain transitions per (model, probe setting, quality), with a
     paired bootstrap over test examples. `metrics` (the margin rule) is needed when `gain` is "pgr";
     `quality_min_effect` sets each quality's minimum effect (d′ is on another scale than accuracy)."""
     table = table[~exclusion_mask(table, exclude_revisions)]
     rows = []
-    for (model, task, layer), group, sampler in example_samplers(table, predictions, metrics):
+    for key, group, sampler in example_samplers(table, predictions, metrics):
         # row 0: the observed sample; the other rows: paired resamples shared by every curve
         weights = np.vstack([sampler.observed(), sampler.weights(np.random.default_rng(seed), config.n_boot)])
         gain_curves = sampler.curves(gain, weights)
@@ -120,5 +120,5 @@ def lag_table(
                 group["step"].to_numpy(), quality_curves[0], gain_curves[0], quality_curves[1:], gain_curves[1:],
                 tokens=tokens, config=config, quality_config=replace(config, min_effect=min_effect),
             )
-            rows.append({"model": model, "task": task, "layer": layer, "quality": quality, **asdict(lag)})
+            rows.append({**key, "quality": quality, **asdict(lag)})
     return pd.DataFrame(rows)

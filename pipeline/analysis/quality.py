@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.curves import Loader, select_predictions
+from pipeline.analysis.curves import PROBE, Loader, select_predictions
 
 PROBE_QUALITIES = ("gold_acc", "gold_dprime")  # resampled over test examples (the lag's bootstrap)
 QUALITIES = (*PROBE_QUALITIES, "rankme", "alpha_req")
@@ -43,7 +43,7 @@ def fisher_dprime(p_gold: np.ndarray, label: np.ndarray) -> float:
 def add_gold_dprime(table: pd.DataFrame, predictions: Loader) -> pd.DataFrame:
     """The metrics table with a `gold_dprime` column, from each revision's stored predictions."""
     values = []
-    for model, revision, task, layer in table[["model", "revision", "task", "layer"]].itertuples(index=False):
-        chosen = select_predictions(predictions(model, revision), task, layer)
+    for row in table[["model", "revision", *PROBE]].to_dict("records"):
+        chosen = select_predictions(predictions(row["model"], row["revision"]), row)
         values.append(fisher_dprime(chosen["p_gold"].to_numpy(), chosen["label"].to_numpy()))
     return table.assign(gold_dprime=values)

@@ -8,28 +8,31 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["task", "layer", "metric", "model", "params", "verdict", "step", "step_lo", "step_hi", "width_x",
+from pipeline.analysis.curves import PROBE
+
+GROUP = [*PROBE, "metric"]
+COLUMNS = [*GROUP, "model", "params", "verdict", "step", "step_lo", "step_hi", "width_x",
            "width_x_hi"]
 
 
 def scaling_table(transitions: pd.DataFrame, sizes: Mapping[str, float]) -> pd.DataFrame:
-    """Per (task, layer, metric) and model of known size (`sizes`: parameters): the transition
+    """Per probe setting and metric (GROUP) and model of known size (`sizes`: parameters): the transition
     model's location (step, with its interval) and 10–90 % width in decades, and, per
-    (task, layer, metric), the slopes of log10 width and of log10 location on log10 size over the
+    GROUP, the slopes of log10 width and of log10 location on log10 size over the
     models whose verdict is "transition" (NaN with fewer than two sizes among them)."""
     rows = transitions[(transitions["unit"] == "examples") & transitions["model"].isin(list(sizes))].copy()
     rows["params"] = rows["model"].map(sizes)
     for column in COLUMNS:
         if column not in rows:
             rows[column] = np.nan
-    table = rows[COLUMNS].sort_values(["task", "layer", "metric", "params", "model"], ignore_index=True)
+    table = rows[COLUMNS].sort_values([*GROUP, "params", "model"], ignore_index=True)
     slopes = [
-        {"task": task, "layer": layer, "metric": metric, **_slopes(group)}
-        for (task, layer, metric), group in table.groupby(["task", "layer", "metric"], sort=False)
+        {**dict(zip(GROUP, values, strict=True)), **_slopes(group)}
+        for values, group in table.groupby(GROUP, sort=False)
     ]
     if not slopes:
         return table.assign(n_sizes=np.nan, width_slope=np.nan, location_slope=np.nan)
-    return table.merge(pd.DataFrame(slopes), on=["task", "layer", "metric"], how="left")
+    return table.merge(pd.DataFrame(slopes), on=GROUP, how="left")
 
 
 def _slopes(group: pd.DataFrame) -> dict[str, float]:

@@ -83,10 +83,32 @@ def step_repos(spec: Mapping) -> dict[str, str] | None:
     return None
 
 
+def is_student(config: Mapping, model: str) -> bool:
+    """Whether the run probes the model along its trajectory (role student), rather than only
+    reading a weak supervisor's activations from it (role supervisor)."""
+    return config["models"][model].get("role", "student") == "student"
+
+
+def students(config: Mapping) -> list[str]:
+    """The models the run probes, in config order."""
+    return [model for model in config["models"] if is_student(config, model)]
+
+
+def supervisor_revisions(config: Mapping, model: str) -> list[str]:
+    """The revisions of `model` that weak supervisors of kind probe read."""
+    specs = config["weak_supervisors"].values()
+    return sorted({s["revision"] for s in specs if s["kind"] == "probe" and s["model"] == model})
+
+
 def model_revisions(config: Mapping, model: str) -> list[Revision]:
-    """The revisions of a model that the run uses; raises naming any unknown revision."""
+    """The revisions of a model that the run uses, in training order (a supervisor model's: those
+    its weak supervisors read); raises naming any unknown revision."""
     try:
-        return select_revisions(schedule(config, model), config["models"][model].get("revisions", "all"))
+        revisions = schedule(config, model)
+        if is_student(config, model):
+            return select_revisions(revisions, config["models"][model].get("revisions", "all"))
+        chosen = {r.name for r in select_revisions(revisions, supervisor_revisions(config, model))}
+        return [r for r in revisions if r.name in chosen]
     except ValueError as error:
         raise ValueError(f"model {model!r}: {error}") from error
 
@@ -95,7 +117,7 @@ def adaptive_settings(config: Mapping, model: str) -> AdaptiveConfig | None:
     """The adaptive schedule of a model whose `revisions` are adaptive (the `adaptive` section
     with the model's own changes), else None."""
     selection = config["models"][model].get("revisions", "all")
-    if not is_adaptive(selection):
+    if not is_student(config, model) or not is_adaptive(selection):
         return None
     changes = selection["adaptive"] if isinstance(selection, dict) else None
     try:
@@ -108,7 +130,8 @@ def trajectories(config: Mapping) -> dict[str, list[str]]:
     """{trajectory: its models, the seeds of one recipe}, from `models.<name>.trajectory`
     (default: "tiny" for tiny models, else the model's own name)."""
     groups: dict[str, list[str]] = {}
-    for model, spec in config["models"].items():
+    for model in students(config):
+        spec = config["models"][model]
         default = "tiny" if spec["source"] == "tiny" else model
         groups.setdefault(spec.get("trajectory", default), []).append(model)
     return groups

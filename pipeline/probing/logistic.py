@@ -248,8 +248,9 @@ class LogisticProbe:
 
 def fit_probes(
     features: Sequence[np.ndarray], labels: np.ndarray, cs: Sequence[float] = DEFAULT_CS, folds: int = 5,
-    seed: int = 0,
+    seed: int = 0, objectives: Sequence[str] | None = None,
 ) -> list[list[LogisticProbe]]:
+    assert objectives is None or set(objectives) == {"soft_ce"}  # TEMPORARY until the objectives branch lands
     """Fitted probes [layer][label set]: `features` (n, d) per layer, `labels` (n, S) one column
     of soft labels per label set; each probe picks C by CV on its own label column."""
     labels = np.asarray(labels, dtype=np.float64)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from pipeline.io import write_table
 
-KEY = ["model", "task", "layer", "step", "revision"]
+KEY = ["model", "task", "layer", "supervisor", "method", "step", "revision"]
 
 
 def write_metrics_table(paths: Sequence[str], out: str) -> None:

@@ -1,5 +1,6 @@
-"""The probes job of one (model, revision): for every task and layer, a gold probe and a
-weak-to-strong probe on split B, scored on the test split beside the weak supervisor.
+"""The probes job of one (model, revision): for every task and layer, a gold probe and, per
+weak supervisor and W2S objective, a weak-to-strong probe on split B, scored on the test split
+beside the weak supervisor.
 """
 
 from __future__ import annotations
@@ -30,40 +31,40 @@ from pipeline.probing.spectrum import spectral_quality
 def evaluate_layers(
     by_layer: Mapping[int, np.ndarray],
     table: pd.DataFrame,
-    p_weak: np.ndarray,
+    weak: Mapping[str, np.ndarray],
     probes: ProbeConfig,
     metrics: MetricsConfig,
-) -> dict[int, tuple[dict[str, float], pd.DataFrame]]:
-    """Per layer: metrics of weak, W2S and gold on the test split, and the per-example test
-    predictions. The gold and W2S probes of all layers are fit in one batch."""
+) -> list[tuple[dict[str, object], pd.DataFrame]]:
+    """Per layer, weak supervisor (`weak`: name -> p_weak of every row) and W2S objective
+    (`probes.objectives`): the metrics of weak, W2S and gold on the test split, led by layer,
+    supervisor and method, and the per-example test predictions. The gold probe and every W2S
+    probe of all layers are fit in one batch."""
     train = (table["split"] == "B").to_numpy()
     test = (table["split"] == "test").to_numpy()
     gold = table["label"].to_numpy()
-    # the W2S column holds weak labels only: the probe fits and picks C without a gold label
-    labels = np.column_stack([gold[train].astype(float), p_weak[train]])
+    setups = [(supervisor, method) for supervisor in weak for method in probes.objectives]
+    # the W2S columns hold weak labels only: those probes fit and pick C without a gold label
+    labels = np.column_stack([gold[train].astype(float), *(weak[s][train] for s, _ in setups)])
     layers = list(by_layer)
-    fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes.Cs,
-                        folds=probes.cv_folds, seed=probes.seed)
-    results = {}
-    for layer, (gold_probe, w2s_probe) in zip(layers, fitted):
+    fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes.Cs, folds=probes.cv_folds,
+                        seed=probes.seed, objectives=["soft_ce", *(m for _, m in setups)])
+    results = []
+    for layer, (gold_probe, *w2s_probes) in zip(layers, fitted):
         x_test = by_layer[layer][test]
-        predictions = pd.DataFrame(
-            {
-                "id": table["id"][test].to_numpy(),
-                "label": gold[test],
-                "p_weak": p_weak[test],
-                "p_w2s": w2s_probe.predict_proba(x_test),
-                "p_gold": gold_probe.predict_proba(x_test),
-            }
-        )
-        row = revision_metrics(predictions, metrics)
-        # the gain under every fixed C of the path: how much the regularisation could move it
-        fixed_c_gain = [accuracy(p, gold[test]) - row["weak_acc"] for p in w2s_probe.predict_proba_path(x_test)]
-        row.update(spectral_quality(x_test))
-        row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, gold_C_edge=gold_probe.c_at_edge_,
-                   w2s_C_edge=w2s_probe.c_at_edge_, gain_C_min=min(fixed_c_gain), gain_C_max=max(fixed_c_gain),
-                   n_train=int(train.sum()), n_test=int(test.sum()))
-        results[layer] = row, predictions
+        p_gold = gold_probe.predict_proba(x_test)
+        quality = spectral_quality(x_test)
+        for (supervisor, method), w2s_probe in zip(setups, w2s_probes, strict=True):
+            predictions = pd.DataFrame({"id": table["id"][test].to_numpy(), "label": gold[test],
+                                        "p_weak": weak[supervisor][test], "p_w2s": w2s_probe.predict_proba(x_test),
+                                        "p_gold": p_gold})
+            row = {"layer": layer, "supervisor": supervisor, "method": method,
+                   **revision_metrics(predictions, metrics), **quality}
+            # the gain under every fixed C of the path: how much the regularisation could move it
+            fixed_c_gain = [accuracy(p, gold[test]) - row["weak_acc"] for p in w2s_probe.predict_proba_path(x_test)]
+            row.update(gold_C=gold_probe.c_, w2s_C=w2s_probe.c_, gold_C_edge=gold_probe.c_at_edge_,
+                       w2s_C_edge=w2s_probe.c_at_edge_, gain_C_min=min(fixed_c_gain), gain_C_max=max(fixed_c_gain),
+                       n_train=int(train.sum()), n_test=int(test.sum()))
+            results.append((row, predictions.assign(layer=layer, supervisor=supervisor, method=method)))
     return results
 
 
@@ -98,23 +99,24 @@ def revision_metrics(predictions: pd.DataFrame, metrics: MetricsConfig) -> dict[
 def write_probe_results(
     activations_path: str,
     task_paths: Mapping[str, str],
-    weak_paths: Mapping[str, str],
+    weak_paths: Mapping[tuple[str, str], str],
     probes: ProbeConfig,
     metrics: MetricsConfig,
     identity: Mapping[str, object],
     metrics_out: str,
     predictions_out: str,
 ) -> None:
-    """Write one metrics row per (task, layer), led by `identity` (model, revision, step,
-    tokens), and the test predictions of every probe."""
+    """Write one metrics row per (task, layer, weak supervisor, method), led by `identity`
+    (model, revision, step, tokens), and the test predictions of every probe. `weak_paths`:
+    (supervisor, task) -> that supervisor's labels of the task."""
     rows, predictions = [], []
     for task, task_path in task_paths.items():
         table = pd.read_parquet(task_path)
-        weak = pd.read_parquet(weak_paths[task]).set_index("id").loc[table["id"]]
+        weak = {supervisor: pd.read_parquet(path).set_index("id").loc[table["id"], "p_weak"].to_numpy()
+                for (supervisor, name), path in weak_paths.items() if name == task}
         by_layer, _ = load_task_features(activations_path, task, table["id"].tolist())
-        results = evaluate_layers(dict(sorted(by_layer.items())), table, weak["p_weak"].to_numpy(), probes, metrics)
-        for layer, (row, preds) in results.items():
-            rows.append({**identity, "task": task, "layer": layer, **row})
-            predictions.append(preds.assign(task=task, layer=layer))
+        for row, preds in evaluate_layers(dict(sorted(by_layer.items())), table, weak, probes, metrics):
+            rows.append({**identity, "task": task, **row})
+            predictions.append(preds.assign(task=task))
     write_table(pd.DataFrame(rows), metrics_out)
     write_table(pd.concat(predictions, ignore_index=True), predictions_out)

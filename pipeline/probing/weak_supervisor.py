@@ -1,10 +1,15 @@
 """Weak supervisors: predictors fit on split A's gold labels that are right well above chance
-but make errors a strong probe need not copy.
+but make errors a strong probe need not copy. Each is named in the config (`weak_supervisors`),
+and their accuracies can be graded (a few cue words < every word < a small model's features).
 
 - `BagOfWordsSupervisor`: logistic regression on the counts of a few cue words, chosen on A
   by document frequency × |smoothed log-odds|. It sees only a handful of surface features.
-- A probe on another model's activations (a smaller or earlier checkpoint) is a
-  `pipeline.probes.LogisticProbe` fit on A; the workflow wires it up.
+- `TfidfSupervisor`: logistic regression on the TF-IDF weights of every word (a classic full-
+  vocabulary text baseline).
+- A probe on another model's activations (a smaller model, or an earlier checkpoint) is a
+  `pipeline.probes.LogisticProbe` fit on A; the workflow reads those activations from the store.
+
+Each picks its L2 strength by cross-validation on A over the finite Cs of the probe path.
 """
 
 from __future__ import annotations
@@ -14,27 +19,42 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegressionCV
 
 from pipeline.config import ProbeConfig, WeakSupervisorConfig
 from pipeline.extraction.store import load_task_features, resolve_layers
 from pipeline.io import write_table
 from pipeline.probing.logistic import LogisticProbe
 
+KINDS = ("bag_of_words", "tfidf", "probe")
+
 
 def _words(texts: Sequence[str]) -> list[list[str]]:
     return [text.lower().split() for text in texts]
 
 
+def _check_labels(labels: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    if set(np.unique(labels)) != {0, 1}:
+        raise ValueError("the weak supervisor needs gold labels of both classes 0 and 1")
+    return labels
+
+
+def _cv_logistic(cs: Sequence[float], folds: int, seed: int) -> LogisticRegressionCV:
+    finite = [c for c in cs if np.isfinite(c)] or [1.0]
+    return LogisticRegressionCV(Cs=finite, cv=folds, max_iter=2000, random_state=seed)
+
+
 @dataclass
 class BagOfWordsSupervisor:
     n_words: int = 3
-    c: float = 1.0
+    cs: Sequence[float] = (1.0,)
+    folds: int = 5
+    seed: int = 0
 
     def fit(self, texts: Sequence[str], labels: np.ndarray) -> BagOfWordsSupervisor:
-        labels = np.asarray(labels)
-        if set(np.unique(labels)) != {0, 1}:
-            raise ValueError("the weak supervisor needs gold labels of both classes 0 and 1")
+        labels = _check_labels(labels)
         docs = _words(texts)
         doc_freq: dict[str, np.ndarray] = {}
         for i, words in enumerate(docs):
@@ -48,7 +68,7 @@ class BagOfWordsSupervisor:
 
         ranked = sorted(doc_freq, key=lambda w: (-score(doc_freq[w]), w))
         self.words_ = ranked[: self.n_words]
-        self.model_ = LogisticRegression(C=self.c, max_iter=1000).fit(self._counts(docs), labels)
+        self.model_ = _cv_logistic(self.cs, self.folds, self.seed).fit(self._counts(docs), labels)
         return self
 
     def _counts(self, docs: list[list[str]]) -> np.ndarray:
@@ -59,27 +79,49 @@ class BagOfWordsSupervisor:
         return self.model_.predict_proba(self._counts(_words(texts)))[:, 1]
 
 
+@dataclass
+class TfidfSupervisor:
+    min_df: int = 1
+    cs: Sequence[float] = (1.0,)
+    folds: int = 5
+    seed: int = 0
+
+    def fit(self, texts: Sequence[str], labels: np.ndarray) -> TfidfSupervisor:
+        labels = _check_labels(labels)
+        # whitespace tokens, as the bag of words: the tiny corpus's words are not all letters
+        self.vectorizer_ = TfidfVectorizer(lowercase=True, token_pattern=r"\S+", min_df=self.min_df, sublinear_tf=True)
+        features = self.vectorizer_.fit_transform(list(texts))
+        self.model_ = _cv_logistic(self.cs, self.folds, self.seed).fit(features, labels)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability of class 1 for each text."""
+        return self.model_.predict_proba(self.vectorizer_.transform(list(texts)))[:, 1]
+
+
 def weak_labels(
     task_table: pd.DataFrame, spec: WeakSupervisorConfig, probes: ProbeConfig, features: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """Fit the configured weak supervisor on split A (gold labels); return p_weak for every row.
+    """Fit the weak supervisor `spec` on split A (gold labels); return p_weak for every row.
 
     `features` (rows aligned with `task_table`) are needed for kind "probe".
     """
     train = (task_table["split"] == "A").to_numpy()
     labels = task_table["label"].to_numpy()
+    texts = task_table["text"].tolist()
+    train_texts = [t for t, keep in zip(texts, train) if keep]
+    cv = {"cs": probes.Cs, "folds": probes.cv_folds, "seed": probes.seed}
     if spec.kind == "bag_of_words":
-        texts = task_table["text"].tolist()
-        supervisor = BagOfWordsSupervisor(n_words=spec.n_words, c=spec.C)
-        supervisor.fit([t for t, keep in zip(texts, train) if keep], labels[train])
-        p_weak = supervisor.predict_proba(texts)
+        p_weak = BagOfWordsSupervisor(n_words=spec.n_words, **cv).fit(train_texts, labels[train]).predict_proba(texts)
+    elif spec.kind == "tfidf":
+        p_weak = TfidfSupervisor(min_df=spec.min_df, **cv).fit(train_texts, labels[train]).predict_proba(texts)
     elif spec.kind == "probe":
         if features is None:
             raise ValueError("weak supervisor of kind 'probe' needs the weak model's activations")
         probe = LogisticProbe(cs=probes.Cs, folds=probes.cv_folds, seed=probes.seed)
         p_weak = probe.fit(features[train], labels[train].astype(float)).predict_proba(features)
     else:
-        raise ValueError(f"weak_supervisor.kind {spec.kind!r} is not allowed: use 'bag_of_words' or 'probe'")
+        raise ValueError(f"weak supervisor kind {spec.kind!r} is not allowed: use one of {list(KINDS)}")
     return task_table[["id", "split"]].assign(p_weak=p_weak)
 
 

@@ -20,6 +20,8 @@ from pipeline.probing.logistic import sigmoid
 from pipeline.probing.metrics import auroc, pgr
 from pipeline.probing.probes import revision_metrics
 
+SETUP = {"supervisor": "s", "method": "soft_ce"}  # one weak supervisor and W2S objective
+
 N_TEST = 1500
 RULE = MetricsConfig()
 FAST = DetectionConfig(n_boot=60)
@@ -43,7 +45,8 @@ def _predictions(rng, n_rev: int, n: int = 400) -> list[pd.DataFrame]:
     p_weak = rng.random(n)  # one weak supervisor for every revision
     return [
         pd.DataFrame({"id": ids, "label": label, "p_weak": p_weak, "p_w2s": rng.random(n),
-                      "p_gold": np.clip(label + rng.normal(0, 0.35 + 0.1 * r, n), 0, 1), "task": "t", "layer": 1})
+                      "p_gold": np.clip(label + rng.normal(0, 0.35 + 0.1 * r, n), 0, 1), "task": "t", "layer": 1,
+                      **SETUP})
         for r in range(n_rev)
     ]
 
@@ -105,12 +108,13 @@ def _metrics_table(rng) -> tuple[pd.DataFrame, dict]:
         w2s = weak ^ (rng.random((len(steps), N_TEST)) < flip)
         for r, step in enumerate(steps):
             gold = w2s[r] | ((rng.random(N_TEST) < 0.5) & (r >= 5))
-            table = pd.DataFrame({"id": np.arange(N_TEST).astype(str), "label": label, "task": "t", "layer": 1})
+            table = pd.DataFrame({"id": np.arange(N_TEST).astype(str), "label": label, "task": "t", "layer": 1,
+                                  **SETUP})
             for kind, correct in (("weak", weak), ("w2s", w2s[r]), ("gold", gold)):
                 table[f"p_{kind}"] = np.where(correct, label, 1 - label) * 0.8 + 0.1
             store[(model, f"step{step}")] = table
             rows.append({"model": model, "revision": f"step{step}", "step": step, "tokens": step * 2048, "task": "t",
-                         "layer": 1, **revision_metrics(table, RULE)})
+                         "layer": 1, **SETUP, **revision_metrics(table, RULE)})
     return pd.DataFrame(rows), store
 
 
@@ -139,7 +143,7 @@ def test_verdict_table_has_one_row_per_curve_with_seed_rows_and_fdr():
 
 
 def test_seed_pgr_is_the_ratio_of_the_seed_means():
-    rows = [{"model": m, "step": s, "task": "t", "layer": 1, "weak_acc": 0.6, "w2s_acc": w, "gold_acc": g,
+    rows = [{"model": m, "step": s, "task": "t", "layer": 1, **SETUP, "weak_acc": 0.6, "w2s_acc": w, "gold_acc": g,
              "pgr": (w - 0.6) / (g - 0.6)}
             for m, (w, g) in (("a", (0.7, 0.9)), ("b", (0.65, 0.7))) for s in (0, 10)]
     (curve,) = seed_curves(pd.DataFrame(rows), ("pgr",), {"ab": ["a", "b"]})

@@ -7,6 +7,8 @@ from pipeline.analysis.intervals import revision_intervals
 from pipeline.config import MetricsConfig
 from pipeline.probing.probes import revision_metrics
 
+SETUP = {"supervisor": "s", "method": "soft_ce"}  # one weak supervisor and W2S objective
+
 ACC = {"weak": 0.70, "w2s": 0.76, "gold": 0.82}
 N_TEST = 1500
 
@@ -23,7 +25,7 @@ def _revision(rng: np.random.Generator) -> pd.DataFrame:
         return np.where(right == (y == 1), 0.8, 0.2)
 
     return pd.DataFrame({"id": [f"e{i}" for i in range(N_TEST)], "label": y, "p_weak": p(weak_right),
-                         "p_w2s": p(w2s_right), "p_gold": p(gold_right), "task": "t", "layer": 1})
+                         "p_w2s": p(w2s_right), "p_gold": p(gold_right), "task": "t", "layer": 1, **SETUP})
 
 
 def test_intervals_cover_the_true_accuracies_and_gain():
@@ -31,7 +33,7 @@ def test_intervals_cover_the_true_accuracies_and_gain():
     the true value in at least 90 % of them."""
     rng = np.random.default_rng(0)
     tables = [_revision(rng) for _ in range(200)]
-    metrics = pd.DataFrame([{"model": "m", "revision": f"r{i}", "step": i, "task": "t", "layer": 1,
+    metrics = pd.DataFrame([{"model": "m", "revision": f"r{i}", "step": i, "task": "t", "layer": 1, **SETUP,
                              **revision_metrics(t, MetricsConfig())} for i, t in enumerate(tables)])
     # one shared test set per curve is what the bootstrap assumes: resample each revision alone
     rows = pd.concat([revision_intervals(metrics.iloc[[i]], lambda m, r, t=t: t, MetricsConfig(), n_boot=400, seed=i)
@@ -48,7 +50,7 @@ def test_intervals_cover_the_true_accuracies_and_gain():
 def test_no_pgr_interval_where_the_revision_reports_no_pgr():
     rng = np.random.default_rng(1)
     table = _revision(rng).assign(p_gold=lambda t: t["p_weak"])  # gold = weak: PGR undefined
-    metrics = pd.DataFrame([{"model": "m", "revision": "r", "step": 0, "task": "t", "layer": 1,
+    metrics = pd.DataFrame([{"model": "m", "revision": "r", "step": 0, "task": "t", "layer": 1, **SETUP,
                              **revision_metrics(table, MetricsConfig())}])
     row = revision_intervals(metrics, lambda m, r: table, MetricsConfig(), n_boot=100).iloc[0]
     assert np.isnan(metrics["pgr"].iloc[0]) and np.isnan(row["pgr_lo"]) and row["pgr_defined"] == 0

@@ -12,6 +12,8 @@ from pipeline.analysis.transition import DetectionConfig
 from pipeline.config import MetricsConfig
 from pipeline.probing.logistic import sigmoid
 
+SETUP = {"supervisor": "s", "method": "soft_ce"}  # one weak supervisor and W2S objective
+
 
 def test_dprime_recovers_the_separation_and_ignores_logit_scale():
     rng = np.random.default_rng(5)
@@ -39,11 +41,11 @@ def _trajectory(rng, n_examples: int = 1200):
         w2s_skill = 0.5 + 1.5 * sigmoid(8 * (x[r] - 2.5))
         p_w2s = sigmoid(sign * w2s_skill + rng.normal(0, 1, n_examples))
         table = pd.DataFrame({"id": np.arange(n_examples).astype(str), "label": label, "p_weak": p_weak,
-                              "p_w2s": p_w2s, "p_gold": p_gold, "task": "t", "layer": 1})
+                              "p_w2s": p_w2s, "p_gold": p_gold, "task": "t", "layer": 1, **SETUP})
         store[("m", f"step{step}")] = table
         acc = {k: np.mean((table[f"p_{k}"] >= 0.5) == (label == 1)) for k in ("weak", "w2s", "gold")}
         rows.append({"model": "m", "revision": f"step{step}", "step": step, "tokens": step * 1000, "task": "t",
-                     "layer": 1, "gold_acc": acc["gold"], "gain": acc["w2s"] - acc["weak"],
+                     "layer": 1, **SETUP, "gold_acc": acc["gold"], "gain": acc["w2s"] - acc["weak"],
                      "rankme": 10 + 5 * separation + rng.normal(0, 0.1), "alpha_req": 1 - 0.1 * separation})
     return pd.DataFrame(rows), store
 

@@ -40,7 +40,7 @@ def test_a_student_that_corrects_a_systematic_supervisor_error_is_detected():
     p_weak = np.where(errs, 1 - y, y).astype(float) * 0.8 + 0.1
     split = np.array(["A", "B", "test"])[rng.integers(0, 3, n)]
     table = pd.DataFrame({"id": [f"e{i}" for i in range(n)], "split": split, "label": y})
-    row, _ = evaluate_layers({1: x}, table, p_weak, ProbeConfig(), MetricsConfig())[1]
+    (row, _), = evaluate_layers({1: x}, table, {"weak": p_weak}, ProbeConfig(), MetricsConfig())
     assert row["agreement"] < 0.9 and row["n_weak_wrong"] > 100
     assert row["w2s_acc_weak_wrong"] > 0.5 and row["w2s_acc_weak_wrong_lo"] > 0.5
 
@@ -55,5 +55,5 @@ def test_a_student_that_copies_its_supervisor_is_not_credited():
     p_weak = 1 / (1 + np.exp(-4 * x[:, 0]))
     split = np.array(["A", "B", "test"])[rng.integers(0, 3, n)]
     table = pd.DataFrame({"id": [f"e{i}" for i in range(n)], "split": split, "label": y})
-    row, _ = evaluate_layers({1: x}, table, p_weak, ProbeConfig(), MetricsConfig())[1]
+    (row, _), = evaluate_layers({1: x}, table, {"weak": p_weak}, ProbeConfig(), MetricsConfig())
     assert row["agreement"] > 0.95 and row["w2s_acc_weak_wrong_hi"] < 0.5

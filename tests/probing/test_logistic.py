@@ -56,7 +56,7 @@ def test_unpenalised_fit_of_rank_deficient_separable_features_stays_finite_and_i
     """Activations have fewer directions than dimensions (a constant or repeated unit) and a
     late checkpoint separates the classes: the unpenalised fit must stay finite, its held-out
     loss must be a number, and the probe must still beat chance."""
-    x, y = _data(n=300, d=10)
+    x, _ = _data(n=300, d=10)
     separable = (x @ np.ones(10) > 0).astype(float)
     features = np.hstack([x, x[:, :3], np.ones((300, 2))])  # repeated and constant columns
     with np.errstate(over="raise", divide="raise", invalid="raise"):  # no overflow or 0/0 in the solver
@@ -155,8 +155,8 @@ def test_weak_to_strong_probe_never_sees_gold_labels():
     p_weak = np.clip(np.where(np.random.default_rng(0).random(900) < 0.2, 1 - y, y), 0.1, 0.9)
     config = ProbeConfig(Cs=(0.001, 0.1, 10.0), cv_folds=3)
     scrambled = table.assign(label=np.where(table["split"] == "B", np.random.default_rng(1).permutation(y), y))
-    (row, preds), = evaluate_layers({5: x}, table, p_weak, config, MetricsConfig()).values()
-    (row2, preds2), = evaluate_layers({5: x}, scrambled, p_weak, config, MetricsConfig()).values()
+    (row, preds), = evaluate_layers({5: x}, table, {"weak": p_weak}, config, MetricsConfig())
+    (row2, preds2), = evaluate_layers({5: x}, scrambled, {"weak": p_weak}, config, MetricsConfig())
     # equal up to float32 rounding: the batch's BLAS products may block differently when another
     # column's labels change; a probe that read gold labels would move far more than 1e-6
     np.testing.assert_allclose(preds["p_w2s"], preds2["p_w2s"], atol=1e-6, rtol=0)

@@ -28,15 +28,21 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
     corpus = generate_documents(spec, 30_000, stream=0)
     tokenizer = train_word_tokenizer(corpus["text"])
     root = tmp_path_factory.mktemp("trajectory")
-    pretrain(corpus["text"].tolist(), tokenizer, root, ModelSpec(), TrainSpec(checkpoint_steps=STEPS), seed=0)
-    table = make_splits(generate_documents(spec, 3000, stream=1), "latent", {"A": 300, "B": 1000, "test": 1000})
+    pretrain(corpus["text"].tolist(), tokenizer, root / "student", ModelSpec(), TrainSpec(checkpoint_steps=STEPS),
+             seed=0)
+    # the weak supervisor: a probe on a randomly initialised network of another seed, on no
+    # student trajectory, fit on split A (as large as the students' split B)
+    pretrain(corpus["text"].tolist(), tokenizer, root / "supervisor", ModelSpec(), TrainSpec(checkpoint_steps=(0,)),
+             seed=9)
+    table = make_splits(generate_documents(spec, 3000, stream=1), "latent", {"A": 1000, "B": 1000, "test": 1000})
     texts, labels = table["text"].tolist(), table["label"].to_numpy().astype(float)
-    features = {s: Extractor(root / f"step{s}").extract(texts, [2])[2] for s in STEPS}
-    # the default weak supervisor: a probe on the random-init network, fit on split A
+    features = {s: Extractor(root / "student" / f"step{s}").extract(texts, [2])[2] for s in STEPS}
+    supervisor = Extractor(root / "supervisor" / "step0").extract(texts, [2])[2]
     in_a = (table["split"] == "A").to_numpy()
-    weak = LogisticProbe(cs=PROBES.Cs, folds=PROBES.cv_folds).fit(features[0][in_a], labels[in_a])
-    p_weak = weak.predict_proba(features[0])
-    return {s: evaluate_layers({2: features[s]}, table, p_weak, PROBES, MetricsConfig())[2][0] for s in STEPS}
+    weak = LogisticProbe(cs=PROBES.Cs, folds=PROBES.cv_folds).fit(supervisor[in_a], labels[in_a])
+    p_weak = weak.predict_proba(supervisor)
+    return {s: evaluate_layers({2: features[s]}, table, {"weak": p_weak}, PROBES, MetricsConfig())[0][0]
+            for s in STEPS}
 
 
 def test_no_weak_to_strong_gain_at_initialization(trajectory):

@@ -41,7 +41,7 @@ def test_an_adaptive_run_downloads_only_the_revisions_of_its_table(small_run, tm
         "source": "hub", "repo": REPO, "schedule": "manifest", "tokens_per_step": tokens_per_step, "params": 1e5,
         "revisions": {"adaptive": {"coarse": 6, "per_round": 2, "budget": 7, "metrics": ["gain", "gain_auroc"]}},
     }}
-    config["weak_supervisor"] = {"kind": "bag_of_words"}
+    config["weak_supervisors"] = {"cue-words": {"kind": "bag_of_words"}}
     # a lenient level, so that this short, noisy trajectory's coarse round shows a change and a
     # later round runs: the test is of the plumbing (downloads, rounds, reruns), not of the detector
     config["analysis"] = {"alpha": 0.5}

@@ -18,7 +18,7 @@ from tests.workflow_runs.helpers import SNAKEMAKE, small_config, write_config
 def test_two_extraction_jobs_with_two_gpus_record_different_devices(checkpoint_root, tmp_path):
     config = small_config()
     config["models"] = {"local": {"source": "local", "path": str(checkpoint_root), "params": 1e6}}
-    config["weak_supervisor"] = {"kind": "bag_of_words"}
+    config["weak_supervisors"] = {"cue-words": {"kind": "bag_of_words"}}
     config["tasks"]["latent_sentiment"]["sizes"] = {"A": 20, "B": 20, "test": 20}  # extraction is not tested here
     config["job_resources"] = [{"max_params": 1e12, "extract": {"mem_mb": 1000, "runtime": 10, "gpu": 1},
                                 "probes": {"mem_mb": 1000, "runtime": 10}}]

@@ -78,7 +78,7 @@ def suites_run(small_run, tmp_path_factory):
         "models": models,
         "tasks": {"reviews": {"source": "file", "path": "data/reviews.tsv",
                               "sizes": {"A": 100, "B": 200, "test": 200}}},
-        "weak_supervisor": {"kind": "bag_of_words"},
+        "weak_supervisors": {"cue-words": {"kind": "bag_of_words"}},
         "extraction": {"layers": LAYERS, "pooling": "mean", "max_length": 64},
         "probes": {"Cs": [0.01, 1.0], "cv_folds": 3},
         "hub": {"backoff_s": 0.1},

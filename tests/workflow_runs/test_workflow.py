@@ -70,8 +70,8 @@ def test_lint_is_clean(small_run):
         (lambda c: c["extraction"].update(layers="x"), "'x' is not of type 'array'"),
         (lambda c: c["models"]["tiny-s0"].update(revisions=["step3"]),
          "revision 'step3' is not in the schedule (8 revisions); nearest: step2, step4"),
-        (lambda c: c.update(weak_supervisor={"kind": "probe", "model": "nope", "revision": "step0", "layer": 1}),
-         "weak_supervisor.model 'nope' is not a key of models"),
+        (lambda c: c["weak_supervisors"]["init-s9"].update(model="nope"),
+         "weak_supervisors.init-s9.model 'nope' is not a key of models"),
     ],
     ids=["unknown-key", "layers-not-a-list", "revision-not-in-schedule", "unknown-weak-model"],
 )
@@ -104,9 +104,9 @@ def test_probe_setting_reruns_probes_and_aggregation_only(small_run):
     config = small_config()
     config["probes"]["Cs"] = [0.1, 1.0]
     jobs = planned_jobs(small_run, config)
-    # the weak supervisor is itself a probe (kind: probe), so it follows the probe settings
+    # each weak supervisor picks its C by CV over the probes' Cs, so both follow the probe settings;
     # a tiny model's revisions are probed in one job (probes_<model>)
-    assert jobs == {"weak_supervisor": 1, "probes_tiny_s0": 1, "metrics_table": 1, "analysis": 1, "figures": 1,
+    assert jobs == {"weak_supervisor": 2, "probes_tiny_s0": 1, "metrics_table": 1, "analysis": 1, "figures": 1,
                     "all": 1}
 
 
@@ -145,7 +145,7 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
     config["models"] = {"local-s0": {"source": "local", "path": str(small_run / "results" / "checkpoints" / "tiny-s0"),
                                      "tokens_per_step": tokens_per_step}}
-    config["weak_supervisor"]["model"] = "local-s0"
+    config["weak_supervisors"]["init-s9"]["model"] = "local-s0"
     write_config(tmp_path, config)
     process = subprocess.Popen(
         [*SNAKEMAKE, "--cores", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -12,6 +12,8 @@ rule analysis:
         lags=paths.analysis_table("lags"),
         scaling=report(paths.analysis_table("scaling"), caption="../report/scaling.rst", category="Tables"),
         intervals=paths.analysis_table("intervals"),
+        plateaus=report(paths.analysis_table("plateaus"), caption="../report/plateaus.rst", category="Tables"),
+        saturation=paths.analysis_table("saturation"),
         summary=report(paths.summary(), caption="../report/summary.rst", category="Summary"),
     log:
         paths.log("analysis"),
@@ -25,7 +27,7 @@ rule analysis:
         analysis=as_params(ANALYSIS),
         metrics=as_params(METRICS),
         trajectories=trajectories(config),
-        sizes={model: model_parameters(config, model) for model in config["models"]},
+        sizes={model: model_parameters(config, model) for model in STUDENTS},
     script:
         "../scripts/analysis.py"
 
@@ -36,6 +38,9 @@ rule figures:
         transitions=paths.analysis_table("transitions"),
         scaling=paths.analysis_table("scaling"),
         intervals=paths.analysis_table("intervals"),
+        plateaus=paths.analysis_table("plateaus"),
+        # the synthetic branch's plateau vs α, beside the checkpoints' plateau vs supervisor accuracy
+        synthetic_saturation=[paths.synthetic_table("saturation")] if "synthetic" in config else [],
     output:
         accuracy=report(paths.figure("accuracy_vs_step"), caption="../report/accuracy_vs_step.rst", category="Figures"),
         pgr=report(paths.figure("pgr_vs_step"), caption="../report/pgr_vs_step.rst", category="Figures"),
@@ -45,6 +50,7 @@ rule figures:
         heatmap=report(paths.figure("gain_heatmap"), caption="../report/gain_heatmap.rst", category="Figures"),
         quality=report(paths.figure("quality_vs_gain"), caption="../report/quality_vs_gain.rst", category="Figures"),
         scaling=report(paths.figure("scaling"), caption="../report/scaling_figure.rst", category="Figures"),
+        saturation=report(paths.figure("saturation"), caption="../report/saturation.rst", category="Figures"),
         svg=[
             paths.figure(name, "svg")
             for name in (
@@ -54,6 +60,7 @@ rule figures:
                 "gain_heatmap",
                 "quality_vs_gain",
                 "scaling",
+                "saturation",
             )
         ],
     log:

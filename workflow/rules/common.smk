@@ -4,7 +4,7 @@ import sys
 
 import pipeline.paths as paths
 from pipeline.analysis.adaptive_round import Round, probed_revisions
-from pipeline.checkpoints.schedule import adaptive_settings, model_revisions, trajectories
+from pipeline.checkpoints.schedule import adaptive_settings, is_student, model_revisions, students, trajectories
 from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, ProbeConfig, WeakSupervisorConfig
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
@@ -18,7 +18,7 @@ check_config(config)
 EXTRACTION = ExtractionConfig.from_mapping(config["extraction"])
 PROBES = ProbeConfig.from_mapping(config["probes"])
 METRICS = MetricsConfig.from_mapping(config["metrics"])
-WEAK_SUPERVISOR = WeakSupervisorConfig.from_mapping(config["weak_supervisor"])
+WEAK_SUPERVISORS = {name: WeakSupervisorConfig.from_mapping(spec) for name, spec in config["weak_supervisors"].items()}
 ANALYSIS = AnalysisConfig.from_mapping(config["analysis"])
 
 
@@ -30,6 +30,8 @@ def as_params(section):
 
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])
+# the models probed along their trajectories; a supervisor model only lends activations
+STUDENTS = students(config)
 
 
 # A tiny model's checkpoints all come from one pre-training job, so one job extracts (and one
@@ -37,6 +39,8 @@ TASKS = sorted(config["tasks"])
 # revision (seconds each, most of a tiny revision's cost). Other models get one job per revision.
 ONE_JOB_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "tiny"]
 PER_REVISION_MODELS = [m for m in config["models"] if m not in ONE_JOB_MODELS]
+ONE_JOB_STUDENTS = [m for m in ONE_JOB_MODELS if is_student(config, m)]
+PER_REVISION_STUDENTS = [m for m in PER_REVISION_MODELS if is_student(config, m)]
 
 
 def model_pattern(models):
@@ -50,7 +54,7 @@ def rule_name(prefix, model):
 
 
 # Models whose revisions are chosen in rounds, by the checkpoint rule adaptive_round
-ADAPTIVE = {m: settings for m in config["models"] if (settings := adaptive_settings(config, m)) is not None}
+ADAPTIVE = {m: settings for m in STUDENTS if (settings := adaptive_settings(config, m)) is not None}
 
 
 def adaptive_round_files(model):
@@ -74,7 +78,7 @@ def probed(model):
 
 def revision_pairs():
     """(model, revision name) of every revision the run probes, in a fixed order."""
-    return [(m, r) for m in REVISIONS for r in probed(m)]
+    return [(m, r) for m in STUDENTS for r in probed(m)]
 
 
 def per_revision(path):
@@ -97,6 +101,7 @@ wildcard_constraints:
     model="|".join(map(re.escape, config["models"])),
     revision=r"[A-Za-z0-9._-]+",
     task="|".join(map(re.escape, TASKS)),
+    supervisor="|".join(map(re.escape, WEAK_SUPERVISORS)),
     round=r"\d+",
 
 
@@ -126,6 +131,19 @@ def rule_resources(rule, model=None):
     return {key: resource(key) for key in config["job_resources"][0][rule]}
 
 
+def tiny_model_spec(model):
+    """tiny.model with the model's own `tiny_model` keys (e.g. a smaller supervisor)."""
+    return {**config["tiny"]["model"], **config["models"][model].get("tiny_model", {})}
+
+
+def tiny_train_spec(model):
+    """tiny.train; a supervisor model is pre-trained only up to the last revision it lends."""
+    train = dict(config["tiny"]["train"])
+    if not is_student(config, model):
+        train["checkpoint_steps"] = [r.step for r in REVISIONS[model]]
+    return train
+
+
 def revision_info(model, revision):
     return next(r for r in REVISIONS[model] if r.name == revision)
 
@@ -144,9 +162,15 @@ def task_inputs(wildcards):
 
 def weak_supervisor_inputs(wildcards):
     inputs = {"task": paths.task_table(wildcards.task)}
-    if WEAK_SUPERVISOR.kind == "probe":
-        inputs["activations"] = paths.activations(WEAK_SUPERVISOR.model, WEAK_SUPERVISOR.revision)
+    spec = WEAK_SUPERVISORS[wildcards.supervisor]
+    if spec.kind == "probe":
+        inputs["activations"] = paths.activations(spec.model, spec.revision)
     return inputs
+
+
+def all_weak_labels():
+    """Every supervisor's labels of every task, supervisor-major (the probes job's order)."""
+    return [paths.weak_labels(s, t) for s in WEAK_SUPERVISORS for t in TASKS]
 
 
 def adaptive_round_inputs(wildcards):

@@ -4,13 +4,13 @@ rule weak_supervisor:
     output:
         paths.weak_labels(),
     log:
-        paths.log("weak_supervisor", "{task}"),
+        paths.log("weak_supervisor", "{supervisor}", "{task}"),
     benchmark:
-        paths.job_stats("weak_supervisor", "{task}")
+        paths.job_stats("weak_supervisor", "{supervisor}", "{task}")
     conda:
         "../../environment.yml"
     params:
-        spec=as_params(WEAK_SUPERVISOR),
+        spec=lambda wc: as_params(WEAK_SUPERVISORS[wc.supervisor]),
         probes=as_params(PROBES),
     script:
         "../scripts/weak_supervisor.py"
@@ -20,7 +20,7 @@ rule probes:
     input:
         activations=paths.activations(),
         tasks=expand(paths.task_table(), task=TASKS),
-        weak=expand(paths.weak_labels(), task=TASKS),
+        weak=all_weak_labels(),
     output:
         metrics=paths.probe_metrics(),
         predictions=paths.probe_predictions(),
@@ -29,7 +29,7 @@ rule probes:
     benchmark:
         paths.job_stats("probes", "{model}", "{revision}")
     wildcard_constraints:
-        model=model_pattern(PER_REVISION_MODELS),
+        model=model_pattern(PER_REVISION_STUDENTS),
     conda:
         "../../environment.yml"
     threads: 1
@@ -39,13 +39,14 @@ rule probes:
         model=lambda wc: wc.model,
         revisions=lambda wc: [revision_info(wc.model, wc.revision)],
         tasks=TASKS,
+        supervisors=list(WEAK_SUPERVISORS),
         probes=as_params(PROBES),
         metrics=as_params(METRICS),
     script:
         "../scripts/probes.py"
 
 
-for one_job_model in ONE_JOB_MODELS:
+for one_job_model in ONE_JOB_STUDENTS:
 
     rule:
         name:
@@ -53,7 +54,7 @@ for one_job_model in ONE_JOB_MODELS:
         input:
             activations=[paths.activations(one_job_model, r.name) for r in REVISIONS[one_job_model]],
             tasks=expand(paths.task_table(), task=TASKS),
-            weak=expand(paths.weak_labels(), task=TASKS),
+            weak=all_weak_labels(),
         output:
             metrics=[paths.probe_metrics(one_job_model, r.name) for r in REVISIONS[one_job_model]],
             predictions=[paths.probe_predictions(one_job_model, r.name) for r in REVISIONS[one_job_model]],
@@ -70,6 +71,7 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=REVISIONS[one_job_model],
             tasks=TASKS,
+            supervisors=list(WEAK_SUPERVISORS),
             probes=as_params(PROBES),
             metrics=as_params(METRICS),
         script:

@@ -48,7 +48,7 @@ rule pretrain:
         runtime=120,
     params:
         seed=lambda wc: config["models"][wc.model]["seed"],
-        model=config.get("tiny", {}).get("model"),
-        train=config.get("tiny", {}).get("train"),
+        model=lambda wc: tiny_model_spec(wc.model),
+        train=lambda wc: tiny_train_spec(wc.model),
     script:
         "../scripts/pretrain.py"

@@ -10,5 +10,7 @@ with timed_work():
         snakemake.input.transitions,
         snakemake.input.scaling,
         snakemake.input.intervals,
+        snakemake.input.plateaus,
+        next(iter(snakemake.input.synthetic_saturation), None),  # absent without the synthetic branch
         dict(snakemake.output.items()),
     )

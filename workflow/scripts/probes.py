@@ -2,6 +2,8 @@ from pipeline.joblog import as_list, redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
+import itertools
+
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import MetricsConfig, ProbeConfig
@@ -19,7 +21,8 @@ with threadpool_limits(snakemake.threads), timed_work():  # BLAS would take ever
         write_probe_results(
             activations,
             dict(zip(snakemake.params.tasks, snakemake.input.tasks)),
-            dict(zip(snakemake.params.tasks, snakemake.input.weak)),
+            dict(zip(itertools.product(snakemake.params.supervisors, snakemake.params.tasks), snakemake.input.weak,
+                     strict=True)),
             ProbeConfig.from_mapping(snakemake.params.probes),
             MetricsConfig.from_mapping(snakemake.params.metrics),
             identity={
