@@ -161,7 +161,9 @@ def model_rows(config: Mapping, model: str) -> tuple[list[dict], FinalWeights, s
     weights; and the name of its final revision (the last of its schedule)."""
     spec = config["models"][model]
     revisions = model_revisions(config, model)
-    final = schedule(config, model)[-1]
+    # a tiny supervisor model is pre-trained only up to the last revision it lends
+    built = spec["source"] == "tiny" and not is_student(config, model)
+    final = revisions[-1] if built else schedule(config, model)[-1]
     repos = step_repos(spec)
     if repos is not None:
         rows = step_repo_rows(repos, revisions)

@@ -34,7 +34,7 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
     # student trajectory, fit on split A (as large as the students' split B)
     pretrain(corpus["text"].tolist(), tokenizer, root / "supervisor", ModelSpec(), TrainSpec(checkpoint_steps=(0,)),
              seed=9)
-    table = make_splits(generate_documents(spec, 3000, stream=1), "latent", {"A": 1000, "B": 1000, "test": 1000})
+    table = make_splits(generate_documents(spec, 3600, stream=1), "latent", {"A": 1000, "B": 1000, "test": 1000})
     texts, labels = table["text"].tolist(), table["label"].to_numpy().astype(float)
     features = {s: Extractor(root / "student" / f"step{s}").extract(texts, [2])[2] for s in STEPS}
     supervisor = Extractor(root / "supervisor" / "step0").extract(texts, [2])[2]
