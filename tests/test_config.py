@@ -142,8 +142,15 @@ def test_typed_sections_have_the_schema_defaults(section):
 
 
 def test_a_section_names_an_unknown_key_and_the_allowed_ones():
-    with pytest.raises(ConfigError, match=r"probes: unknown key 'cs'; allowed: \['Cs', 'cv_folds', 'seed'\]"):
+    allowed = r"\['Cs', 'cv_folds', 'objectives', 'seed'\]"
+    with pytest.raises(ConfigError, match=rf"probes: unknown key 'cs'; allowed: {allowed}"):
         ProbeConfig.from_mapping({"cs": [1.0]})
+
+
+def test_probe_objectives_are_checked_by_name():
+    assert ProbeConfig.from_mapping({"objectives": ["logconf", "knn"]}).objectives == ("logconf", "knn")
+    with pytest.raises(ConfigError, match=r"unknown objective 'xent' in \['soft_ce', 'xent'\]; allowed: \['soft_ce'"):
+        ProbeConfig.from_mapping({"objectives": ["soft_ce", "xent"]})
 
 
 def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
