@@ -79,9 +79,10 @@ def ours(train: list[np.ndarray], test: list[np.ndarray], p: np.ndarray, y_test:
     return [[accuracy(probe.predict_proba(x), y_test) for probe in layer] for layer, x in zip(probes, test)]
 
 
-def _cross_entropy(p: np.ndarray, q: np.ndarray) -> float:
-    q = np.clip(q, 1e-15, 1 - 1e-15)
-    return float(-np.mean(p * np.log(q) + (1 - p) * np.log(1 - q)))
+def _cross_entropy(p: np.ndarray, logits: np.ndarray) -> float:
+    """Mean CE of soft labels against logits, from the logits: probabilities saturate in float32."""
+    logits = logits.astype(np.float64)
+    return float(np.mean(np.logaddexp(0.0, logits) - p * logits))
 
 
 def _soft_fit(model: LogisticRegression, z: np.ndarray, targets: np.ndarray) -> LogisticRegression:
@@ -126,7 +127,7 @@ def scikit_learn(train: list[np.ndarray], test: list[np.ndarray], p: np.ndarray,
                 losses = np.zeros(len(CS))
                 for mask in held:
                     fits = _sklearn_path(z[~mask], p[~mask], objective, max_iter)
-                    losses += [_cross_entropy(selection[mask], f.predict_proba(z[mask])[:, 1]) for f in fits]
+                    losses += [_cross_entropy(selection[mask], f.decision_function(z[mask])) for f in fits]
                 full = _sklearn_path(z, p, objective, max_iter)[int(np.argmin(losses))]
                 layer.append(accuracy(full.predict_proba(z_test)[:, 1], y_test))
             accuracies.append(layer)
