@@ -2,9 +2,11 @@
 
 Contract: the objective is scikit-learn's `LogisticRegression` objective with soft targets
 p ∈ [0, 1] (exactly its problem on 0/1 labels); C is chosen by k-fold cross-validation on the
-probe's own training labels, so a weak-to-strong probe never sees a gold label. `fit_probes` solves
-every (layer × label set × C × fold) problem of a revision in batched, preconditioned L-BFGS
-(docs/performance.md). numpy only: a probes job never imports torch.
+probe's own training labels, so a weak-to-strong probe never sees a gold label. A probe's objective
+(`objectives.py`: soft_ce, hard_ce, logconf, knn) only sets the soft targets this solver is given.
+`fit_probes` solves every (layer × label set × C × fold) problem of a revision in batched,
+preconditioned L-BFGS (docs/performance.md), logconf's outer rounds batched across its problems.
+numpy only: a probes job never imports torch.
 """
 
 from __future__ import annotations
