@@ -24,7 +24,7 @@ from pipeline.probing.objectives import (
     initial_targets,
     logconf_alphas,
     logconf_targets,
-    selection_labels,
+    own_labels,
 )
 
 # the regularisation path: 1e-4 … 1e4 and an unpenalised fit (C = inf), so that the chosen C
@@ -308,7 +308,7 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
         raise ValueError(f"folds must be at least 2, got {settings.folds}")
     weights, c_grid, held = _problems(labels, cs, settings.folds, settings.seed)
     grid = weights.shape[:3]  # label set, C, folds then the full fit
-    selection = np.stack([selection_labels(name, labels[:, s]) for s, name in enumerate(objectives)], axis=1)
+    selection = np.stack([own_labels(name, labels[:, s]) for s, name in enumerate(objectives)], axis=1)
     for layer_probes, x in zip(probes, features, strict=True):
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or len(x) != len(labels):

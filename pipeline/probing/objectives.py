@@ -106,18 +106,14 @@ def initial_targets(name: str, z: np.ndarray, p: np.ndarray, train: np.ndarray,
                     settings: ObjectiveSettings) -> np.ndarray:
     """Targets (m, n) of the first fit of m problems of one label column p (n,), whose training
     rows are `train` (m, n); logconf's first round is soft CE."""
-    if name in ("soft_ce", "logconf"):
-        targets = p
-    elif name == "hard_ce":
-        targets = (p >= 0.5).astype(np.float64)
-    elif name == "knn":
+    check_objectives([name])
+    if name == "knn":
         return knn_targets(z, p, train, settings.knn_k)
-    else:
-        check_objectives([name])
-    return np.broadcast_to(targets, train.shape)
+    return np.broadcast_to(own_labels(name, p), train.shape)
 
 
-def selection_labels(name: str, p: np.ndarray) -> np.ndarray:
-    """Held-out labels of the CV loss: the probe's own training labels (hard ones for hard_ce;
-    the input weak labels for logconf and knn, whose targets depend on the fit or the folds)."""
+def own_labels(name: str, p: np.ndarray) -> np.ndarray:
+    """The probe's own training labels: hard ones for hard_ce, else the input weak labels p. They
+    are the first fit's targets (but knn's) and the held-out labels of the CV loss (for logconf
+    and knn too, whose targets depend on the fit or on the folds)."""
     return (p >= 0.5).astype(np.float64) if name == "hard_ce" else p
