@@ -85,6 +85,15 @@ class ProbeConfig(Section):
     seed: int = 0
     """Seed of the fold assignment."""
     objectives: tuple[str, ...] = ("soft_ce",)
+    """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
+
+    def __post_init__(self):
+        from pipeline.probing.objectives import OBJECTIVES  # here: this module imports no numpy
+
+        unknown = [name for name in self.objectives if name not in OBJECTIVES]
+        if unknown or not self.objectives:
+            raise ConfigError(f"probes: unknown objective {unknown[0] if unknown else None!r} in "
+                              f"{list(self.objectives)}; allowed: {list(OBJECTIVES)}")
 
 
 @dataclass(frozen=True)

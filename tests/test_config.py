@@ -169,6 +169,12 @@ def test_a_section_names_an_unknown_key_and_the_allowed_ones():
         ProbeConfig.from_mapping({"cs": [1.0]})
 
 
+def test_probe_objectives_are_checked_by_name():
+    assert ProbeConfig.from_mapping({"objectives": ["logconf", "knn"]}).objectives == ("logconf", "knn")
+    with pytest.raises(ConfigError, match=r"unknown objective 'xent' in \['soft_ce', 'xent'\]; allowed: \['soft_ce'"):
+        ProbeConfig.from_mapping({"objectives": ["soft_ce", "xent"]})
+
+
 def _schema_keys(schema: dict, prefix: str = "") -> list[str]:
     keys = []
     for name, spec in schema.get("properties", {}).items():

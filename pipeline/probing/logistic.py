@@ -2,9 +2,11 @@
 
 Contract: the objective is scikit-learn's `LogisticRegression` objective with soft targets
 p ∈ [0, 1] (exactly its problem on 0/1 labels); C is chosen by k-fold cross-validation on the
-probe's own training labels, so a weak-to-strong probe never sees a gold label. `fit_probes` solves
-every (layer × label set × C × fold) problem of a revision in batched, preconditioned L-BFGS
-(docs/performance.md). numpy only: a probes job never imports torch.
+probe's own training labels, so a weak-to-strong probe never sees a gold label. A probe's objective
+(`objectives.py`: soft_ce, hard_ce, logconf, knn) only sets the soft targets this solver is given.
+`fit_probes` solves every (layer × label set × C × fold) problem of a revision in batched,
+preconditioned L-BFGS (docs/performance.md), logconf's outer rounds batched across its problems.
+numpy only: a probes job never imports torch.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+
+from pipeline.probing.objectives import (
+    ObjectiveSettings,
+    check_objectives,
+    initial_targets,
+    logconf_alphas,
+    logconf_targets,
+    own_labels,
+)
 
 # the regularisation path: 1e-4 … 1e4 and an unpenalised fit (C = inf), so that the chosen C
 # sits at an edge only where the data want no or all the regularisation there is
@@ -95,14 +106,15 @@ def _two_loop(grad: np.ndarray, s: np.ndarray, y: np.ndarray, rho: np.ndarray, h
     return -r
 
 
-def _lbfgs(objective: _Objective, h: np.ndarray, max_iter: int, tol: float) -> tuple[np.ndarray, ...]:
-    """Minimize every problem from zero; `h` (k, d + 1) is the diagonal preconditioner.
+def _lbfgs(objective: _Objective, h: np.ndarray, theta: np.ndarray, max_iter: int,
+           tol: float) -> tuple[np.ndarray, ...]:
+    """Minimize every problem from its row of `theta`; `h` (k, d + 1) is the diagonal preconditioner.
 
     Problems leave the batch once ‖∇‖₂ ≤ tol (converged) or a line search fails (stalled).
     Returns theta, converged and iterations per problem.
     """
     k, d1 = h.shape
-    theta, logits = np.zeros((k, d1)), np.zeros((k, objective.design.shape[0]))
+    theta, logits = theta.copy(), objective.product(theta)
     grad = objective.gradient(theta, logits, np.arange(k))
     s, y, rho = np.zeros((MEMORY, k, d1)), np.zeros((MEMORY, k, d1)), np.zeros((MEMORY, k))
     gamma = np.ones(k)  # scale of the initial inverse Hessian, from the newest pair
@@ -166,7 +178,8 @@ def _line_search(objective: _Objective, rows: np.ndarray, theta: np.ndarray, log
 
 
 def fit_logistic_batch(
-    x: np.ndarray, p: np.ndarray, weights: np.ndarray, cs: np.ndarray, max_iter: int = MAX_ITER, tol: float = TOL
+    x: np.ndarray, p: np.ndarray, weights: np.ndarray, cs: np.ndarray, max_iter: int = MAX_ITER, tol: float = TOL,
+    init: LogisticFit | None = None,
 ) -> LogisticFit:
     """Solve k L2-logistic problems on shared features `x` (n, d).
 
@@ -174,7 +187,7 @@ def fit_logistic_batch(
     e.g. outside a CV fold), `cs` (k,) inverse L2 strengths (inf: unpenalised; on separable data
     it has no finite optimum and stops at `max_iter`, unconverged). Convergence: ‖∇‖₂ ≤ `tol` for the
     objective divided by the problem's total weight; `converged` says which problems got there
-    within `max_iter` iterations.
+    within `max_iter` iterations. `init`: a fit of the same k problems to start from (else zero).
     """
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
@@ -197,7 +210,10 @@ def fit_logistic_batch(
     # unpenalised (C = inf), an axis of no variance would get h = 0: its gradient is 0 too, so a
     # floor keeps the direction finite (0 there) without changing any other axis
     h = np.maximum(h, 1e-12 * h.max(1, keepdims=True))
-    theta, converged, n_iter = _lbfgs(objective, h, max_iter, tol)
+    theta = np.zeros((len(cs), design.shape[1]))
+    if init is not None:  # into the centered principal-axes coordinates of the design
+        theta = np.hstack([init.coef @ axes, (init.intercept + init.coef @ mean)[:, None]])
+    theta, converged, n_iter = _lbfgs(objective, h, theta, max_iter, tol)
     coef = theta[:, :-1] @ axes.T
     return LogisticFit(coef, theta[:, -1] - coef @ mean, converged, n_iter)
 
@@ -214,7 +230,8 @@ def fold_masks(p: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 @dataclass
 class LogisticProbe:
-    """Standardized features, then L2 logistic regression on soft labels; C chosen by CV.
+    """Standardized features, then L2 logistic regression on targets made from soft labels by
+    `objective` (`objectives.OBJECTIVES`); C chosen by CV on the probe's own training labels.
 
     Parameters live in `__init__`; fitted state ends with an underscore.
     """
@@ -223,7 +240,12 @@ class LogisticProbe:
     folds: int = 5
     seed: int = 0
     max_iter: int = MAX_ITER
+    objective: str = "soft_ce"
+    settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
     cv_losses_: dict[float, float] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        check_objectives([self.objective])
 
     def fit(self, x: np.ndarray, p: np.ndarray) -> LogisticProbe:
         _fit_into([[self]], [x], np.asarray(p, dtype=np.float64)[:, None])
@@ -248,53 +270,58 @@ class LogisticProbe:
 
 def fit_probes(
     features: Sequence[np.ndarray], labels: np.ndarray, cs: Sequence[float] = DEFAULT_CS, folds: int = 5,
-    seed: int = 0, objectives: Sequence[str] | None = None,
+    seed: int = 0, objectives: Sequence[str] | None = None, settings: ObjectiveSettings | None = None,
 ) -> list[list[LogisticProbe]]:
-    assert objectives is None or set(objectives) == {"soft_ce"}  # TEMPORARY until the objectives branch lands
     """Fitted probes [layer][label set]: `features` (n, d) per layer, `labels` (n, S) one column
-    of soft labels per label set; each probe picks C by CV on its own label column."""
+    of soft labels per label set, `objectives` one name per column (default all "soft_ce"; see
+    `objectives.OBJECTIVES`); each probe picks C by CV on its own label column."""
     labels = np.asarray(labels, dtype=np.float64)
     if len(features) == 0:
         raise ValueError("fit_probes needs features of at least one layer")
-    probes = [[LogisticProbe(cs, folds, seed) for _ in range(labels.shape[-1])] for _ in features]
+    n_sets = labels.shape[-1]
+    objectives = check_objectives(objectives if objectives is not None else ["soft_ce"] * n_sets)
+    if len(objectives) != n_sets:
+        raise ValueError(f"{len(objectives)} objectives for {n_sets} label sets")
+    settings = settings or ObjectiveSettings()
+    probes = [[LogisticProbe(cs, folds, seed, objective=name, settings=settings) for name in objectives]
+              for _ in features]
     _fit_into(probes, features, labels)
     return probes
 
 
 def _problems(labels: np.ndarray, cs: np.ndarray, folds: int, seed: int) -> tuple[np.ndarray, ...]:
-    """Columns of one layer's batch: per label set, per C, the CV folds (none for a single C)
-    then the full-data fit. Returns labels, weights, Cs (each one row per problem) and the
-    held-out masks (label set, C, fold, n)."""
+    """Rows of one layer's batch: per label set, per C, the CV folds (none for a single C) then
+    the full-data fit. Returns the training weights (label set, C, fold + 1, n) and Cs (label
+    set, C, fold + 1), and the held-out masks (label set, C, fold, n)."""
     n, n_sets = labels.shape
     n_folds = folds if len(cs) > 1 else 0
     held = np.stack([fold_masks(labels[:, s], folds, seed)[:n_folds] for s in range(n_sets)])
     held = np.broadcast_to(held[:, None], (n_sets, len(cs), n_folds, n))
     weights = np.concatenate([~held, np.ones((n_sets, len(cs), 1, n), dtype=bool)], axis=2)
-    shape = weights.shape[:3]
-    p = np.broadcast_to(labels.T[:, None, None, :], weights.shape)
-    c = np.broadcast_to(cs[None, :, None], shape)
-    return p.reshape(-1, n), weights.reshape(-1, n), c.reshape(-1), held
+    return weights, np.broadcast_to(cs[None, :, None], weights.shape[:3]), held
 
 
 def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray], labels: np.ndarray) -> None:
-    """Fit `probes[layer][label set]` (all with the same settings) in one batch per layer."""
+    """Fit `probes[layer][label set]` (the same settings but their objectives) in one batch per layer."""
     settings = probes[0][0]
+    objectives = [probe.objective for probe in probes[0]]
     cs = np.asarray(settings.cs, dtype=np.float64)
     if labels.ndim != 2 or np.any((labels < 0) | (labels > 1)):
         raise ValueError("labels must lie in [0, 1], one column per label set")
     if settings.folds < 2:
         raise ValueError(f"folds must be at least 2, got {settings.folds}")
-    p, weights, c_grid, held = _problems(labels, cs, settings.folds, settings.seed)
-    grid = (labels.shape[1], len(cs), held.shape[2] + 1)  # label set, C, folds then the full fit
+    weights, c_grid, held = _problems(labels, cs, settings.folds, settings.seed)
+    grid = weights.shape[:3]  # label set, C, folds then the full fit
+    selection = np.stack([own_labels(name, labels[:, s]) for s, name in enumerate(objectives)], axis=1)
     for layer_probes, x in zip(probes, features, strict=True):
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or len(x) != len(labels):
             raise ValueError(f"features of shape {x.shape} do not match {len(labels)} labels")
         mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-8
         z = (x - mean) / scale
-        fit = fit_logistic_batch(z, p, weights, c_grid, max_iter=settings.max_iter)
+        fit = _fit_objectives(z, labels, weights, c_grid, objectives, settings)
         coef, intercept = fit.coef.reshape(*grid, -1), fit.intercept.reshape(grid)
-        cv = _cv_losses(z, labels, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else None
+        cv = _cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else None
         for s, probe in enumerate(layer_probes):
             best = int(np.argmin(np.where(np.isfinite(cv[s]), cv[s], np.inf))) if cv is not None else 0
             probe.mean_, probe.scale_ = mean, scale
@@ -310,9 +337,33 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
                               f"{probe.c_} within {settings.max_iter} iterations", RuntimeWarning, stacklevel=3)
 
 
+def _fit_objectives(z: np.ndarray, labels: np.ndarray, weights: np.ndarray, c_grid: np.ndarray,
+                    objectives: Sequence[str], probe: LogisticProbe) -> LogisticFit:
+    """Every problem of one layer in one batch; logconf's later rounds refit only its problems,
+    all label sets together, each from its previous round's fit."""
+    n = len(z)
+    train = weights.reshape(len(objectives), -1, n)  # label set, problem, n
+    p = np.concatenate([initial_targets(name, z, labels[:, s], train[s], probe.settings)
+                        for s, name in enumerate(objectives)])
+    w, c = weights.reshape(-1, n).astype(np.float64), c_grid.reshape(-1)
+    fit = fit_logistic_batch(z, p, w, c, max_iter=probe.max_iter)
+    rows = np.flatnonzero(np.repeat([name == "logconf" for name in objectives], train.shape[1]))
+    if len(rows) == 0:
+        return fit
+    weak = np.repeat(labels.T, train.shape[1], axis=0)[rows]
+    sub = LogisticFit(*(a[rows] for a in fit))
+    for alpha in logconf_alphas(probe.settings)[1:]:
+        logits = sub.coef @ z.T + sub.intercept[:, None]
+        targets = logconf_targets(weak, logits, w[rows] > 0, alpha)
+        sub = fit_logistic_batch(z, targets, w[rows], c[rows], max_iter=probe.max_iter, init=sub)
+    for full, part in zip(fit, sub):
+        full[rows] = part
+    return fit
+
+
 def _cv_losses(z: np.ndarray, labels: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                held: np.ndarray) -> np.ndarray:
-    """Mean over folds of the held-out cross-entropy, (label set, C)."""
+    """Mean over folds of the held-out cross-entropy against `labels` (n, label set), (label set, C)."""
     logits = (coef @ z.T) + intercept[..., None]
     ce = _softplus(logits) - labels.T[:, None, None, :] * logits
     return (np.where(held, ce, 0.0).sum(-1) / held.sum(-1)).mean(-1)
