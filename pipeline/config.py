@@ -17,6 +17,16 @@ class ConfigError(ValueError):
     """A config that passes the schema but cannot run; the message names the key and value."""
 
 
+def check_layer(key: str, spec: object) -> None:
+    """A layer spec is an int index or a float depth in [0, 1] (store.check_layer_spec)."""
+    from pipeline.extraction.store import check_layer_spec  # numpy and safetensors only when used
+
+    try:
+        check_layer_spec(spec)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
 @dataclass(frozen=True)
 class Section:
     """A config section as a frozen dataclass."""
@@ -57,8 +67,9 @@ class HubConfig(Section):
 class ExtractionConfig(Section):
     key = "extraction"
 
-    layers: tuple[int, ...]
-    """Hidden-state indices (0 = embeddings, negative from the end)."""
+    layers: tuple[int | float, ...]
+    """Layers: an int is a hidden-state index (0 = embeddings, negative from the end), a float in
+    [0, 1] a relative depth resolved per model (0.0 = embeddings, 1.0 = last layer)."""
     pooling: str = "last"
     """last non-pad token, first one (an encoder's CLS position), or mean over tokens."""
     batch_size: int = 64
@@ -71,6 +82,10 @@ class ExtractionConfig(Section):
     """auto (float32 on CPU and MPS, bfloat16 on CUDA), float32 or bfloat16."""
     device: str = "auto"
     """auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps."""
+
+    def __post_init__(self):
+        for spec in self.layers:
+            check_layer(f"{self.key}.layers", spec)
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,12 @@ class WeakSupervisorConfig(Section):
     """probe: the model (a key of `models`) whose activations it uses."""
     revision: str | None = None
     """probe: that model's revision."""
-    layer: int | None = None
-    """probe: its layer (one of extraction.layers)."""
+    layer: int | float | None = None
+    """probe: its layer, index or depth as in extraction.layers (one of them)."""
+
+    def __post_init__(self):
+        if self.layer is not None:
+            check_layer(f"{self.key}.layer", self.layer)
 
 
 @dataclass(frozen=True)

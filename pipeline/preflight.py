@@ -52,10 +52,18 @@ def check_config(config: Mapping) -> None:
         names = [r.name for r in schedule(config, weak["model"])]
         if weak["revision"] not in names:
             raise ConfigError(f"weak_supervisor: {UnknownRevisionError(weak['revision'], names)}")
-        if weak["layer"] not in config["extraction"]["layers"]:
-            raise ConfigError(
-                f"weak_supervisor.layer {weak['layer']} is not among extraction.layers {config['extraction']['layers']}"
-            )
+        check_weak_layer(weak["layer"], config["extraction"]["layers"])
+
+
+def check_weak_layer(layer: int | float, layers: list[int | float]) -> None:
+    """The weak probe's layer is one of extraction.layers, written the same way: an index among
+    the indices or a depth among the depths (1 and 1.0 differ: layer 1, or the last layer)."""
+    if not any(type(layer) is type(spec) and layer == spec for spec in layers):
+        kind = "relative depth" if isinstance(layer, float) else "index"
+        raise ConfigError(
+            f"weak_supervisor.layer {layer!r} ({kind}) is not among extraction.layers {layers}; "
+            "an int is an index and a float a depth, so write it as it is written there"
+        )
 
 
 def check_paths(config: Mapping) -> None:

@@ -9,6 +9,7 @@ from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, Pro
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources, model_parameters
+from pipeline.tasks.splits import DEFAULT_TRUNCATION_SIDE
 from snakemake.utils import validate
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
@@ -30,6 +31,8 @@ def as_params(section):
 
 REVISIONS = {model: model_revisions(config, model) for model in config["models"]}
 TASKS = sorted(config["tasks"])
+# extraction cuts long token sequences on the side each task's table cuts characters
+TRUNCATION_SIDES = {task: config["tasks"][task].get("truncation_side", DEFAULT_TRUNCATION_SIDE) for task in TASKS}
 
 
 # A tiny model's checkpoints all come from one pre-training job, so one job extracts (and one
