@@ -59,6 +59,11 @@ def resolve_layers(layers: Sequence[LayerSpec], num_layers: int, model: str | No
     return sorted({resolve_layer(spec, num_layers, model) for spec in layers})
 
 
+def relative_depth(layer: int, num_layers: int) -> float:
+    """A resolved layer's depth in [0, 1] (layer / num_layers), to compare models of any size."""
+    return layer / num_layers
+
+
 def ids_digest(ids: Sequence[str]) -> str:
     """A short fingerprint of example ids, to check that stored rows match a task table."""
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]

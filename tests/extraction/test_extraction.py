@@ -16,7 +16,13 @@ from pipeline.extraction.engine import (
     token_budget_batches,
 )
 from pipeline.extraction.extract import write_activations
-from pipeline.extraction.store import check_alignment, ids_digest, load_activations, resolve_layers
+from pipeline.extraction.store import (
+    check_alignment,
+    ids_digest,
+    load_activations,
+    relative_depth,
+    resolve_layers,
+)
 from tests.fakes.families import ENCODERS, FAMILIES, tiny_config, write_shared_layer_config
 
 
@@ -36,6 +42,10 @@ def test_relative_depths_resolve_to_the_nearest_layer_ties_deeper(num_layers, ex
     depths = [0.0, 0.25, 0.5, 0.75, 1.0]  # 0.25 of 2 layers is 0.5: the tie goes deeper, to 1
     assert [resolve_layers([d], num_layers)[0] for d in depths] == expected
     assert resolve_layers([0.5, 3], num_layers=7) == [3, 4]  # 3.5 → 4; an int stays an index
+
+
+def test_relative_depth_of_a_resolved_layer():
+    assert [relative_depth(layer, 6) for layer in resolve_layers([0, 0.5, -1], 6)] == [0.0, 0.5, 1.0]
 
 
 def test_specs_landing_on_one_layer_are_extracted_once():
