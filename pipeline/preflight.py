@@ -17,7 +17,7 @@ from pipeline.checkpoints.schedule import (
     schedule,
     step_repos,
 )
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, check_layer
 from pipeline.resources import job_resources
 from pipeline.tasks.files import check_file_spec, file_paths
 
@@ -26,6 +26,8 @@ def check_config(config: Mapping) -> None:
     """Cross-key checks, run before any job starts."""
     models = config["models"]
     tiny = config.get("tiny", {})
+    for spec in config["extraction"]["layers"]:  # before any check that compares them
+        check_layer("extraction.layers", spec)
     if any(spec["source"] == "tiny" for spec in models.values()) and not {"model", "train"} <= set(tiny):
         raise ConfigError("models of source 'tiny' need the sections tiny.model and tiny.train")
     if any(spec["source"] == "tiny" for spec in config["tasks"].values()) and "corpus" not in tiny:
@@ -58,6 +60,7 @@ def check_config(config: Mapping) -> None:
 def check_weak_layer(layer: int | float, layers: list[int | float]) -> None:
     """The weak probe's layer is one of extraction.layers, written the same way: an index among
     the indices or a depth among the depths (1 and 1.0 differ: layer 1, or the last layer)."""
+    check_layer("weak_supervisor.layer", layer)
     if not any(type(layer) is type(spec) and layer == spec for spec in layers):
         kind = "relative depth" if isinstance(layer, float) else "index"
         raise ConfigError(

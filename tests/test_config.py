@@ -63,6 +63,10 @@ def test_weak_probe_layer_must_be_extracted():
     config["weak_supervisor"] = {"kind": "probe", "model": "tiny-s0", "revision": "step64", "layer": 7}
     with pytest.raises(ConfigError, match=r"weak_supervisor.layer 7 \(index\) is not among extraction.layers \[1, 2\]"):
         check_config(config)
+    config["extraction"]["layers"] = [1, 3.0]
+    with pytest.raises(ConfigError, match=r"extraction.layers: layer 3.0 is not allowed: a float is a relative depth"):
+        check_config(config)
+    config["extraction"]["layers"] = [1, 2]
     config["weak_supervisor"].update(layer=1.0)  # the last layer's depth, not index 1
     with pytest.raises(ConfigError, match=r"weak_supervisor.layer 1.0 \(relative depth\) is not among"):
         check_config(config)
