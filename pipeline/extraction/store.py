@@ -39,7 +39,8 @@ def check_layer_spec(spec: object) -> LayerSpec:
 def resolve_layer(spec: LayerSpec, num_layers: int, model: str | None = None) -> int:
     """One configured layer as an index into hidden_states (0 = embedding output, num_layers =
     last block's output). A depth d goes to the nearest layer, round(d × num_layers) with ties
-    to the deeper one (a tolerance absorbs float error: 0.5 of 7 layers is 4, not 3)."""
+    to the deeper one (0.5 of 7 layers is 4); a tolerance keeps float error from breaking a tie
+    (0.29 × 50 is 14.499… in floats, yet 15)."""
     check_layer_spec(spec)
     if isinstance(spec, float):
         return math.floor(spec * num_layers + 0.5 + 1e-9)

@@ -42,6 +42,7 @@ def test_relative_depths_resolve_to_the_nearest_layer_ties_deeper(num_layers, ex
     depths = [0.0, 0.25, 0.5, 0.75, 1.0]  # 0.25 of 2 layers is 0.5: the tie goes deeper, to 1
     assert [resolve_layers([d], num_layers)[0] for d in depths] == expected
     assert resolve_layers([0.5, 3], num_layers=7) == [3, 4]  # 3.5 → 4; an int stays an index
+    assert resolve_layers([0.29], num_layers=50) == [15]  # 14.499… in floats is still the tie 14.5
 
 
 def test_relative_depth_of_a_resolved_layer():
