@@ -17,6 +17,31 @@ class ConfigError(ValueError):
     """A config that passes the schema but cannot run; the message names the key and value."""
 
 
+OBJECTIVES: tuple[str, ...] = ("soft_ce", "hard_ce", "logconf", "knn")
+"""The W2S probes' training objectives (pipeline.probing.objectives)."""
+
+
+def check_layer_spec(spec: object) -> int | float:
+    """Return `spec` if it is a layer index (int) or a relative depth (float in [0, 1]); else
+    raise naming the value and what is allowed."""
+    if isinstance(spec, bool) or not isinstance(spec, int | float):
+        raise ValueError(f"layer {spec!r} is not allowed: use an int index or a float depth in [0, 1]")
+    if isinstance(spec, float) and not 0.0 <= spec <= 1.0:
+        raise ValueError(
+            f"layer {spec!r} is not allowed: a float is a relative depth in [0, 1] (0.0 = embeddings, "
+            "1.0 = last layer); write an index as an int (e.g. 3, not 3.0)"
+        )
+    return spec
+
+
+def check_layer(key: str, spec: object) -> None:
+    """`check_layer_spec`, raising a ConfigError that names the config key."""
+    try:
+        check_layer_spec(spec)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None
+
+
 @dataclass(frozen=True)
 class Section:
     """A config section as a frozen dataclass."""
@@ -57,8 +82,9 @@ class HubConfig(Section):
 class ExtractionConfig(Section):
     key = "extraction"
 
-    layers: tuple[int, ...]
-    """Hidden-state indices (0 = embeddings, negative from the end)."""
+    layers: tuple[int | float, ...]
+    """Layers: an int is a hidden-state index (0 = embeddings, negative from the end), a float in
+    [0, 1] a relative depth resolved per model (0.0 = embeddings, 1.0 = last layer)."""
     pooling: str = "last"
     """last non-pad token, first one (an encoder's CLS position), or mean over tokens."""
     batch_size: int = 64
@@ -71,6 +97,10 @@ class ExtractionConfig(Section):
     """auto (float32 on CPU and MPS, bfloat16 on CUDA), float32 or bfloat16."""
     device: str = "auto"
     """auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps."""
+
+    def __post_init__(self):
+        for spec in self.layers:
+            check_layer(f"{self.key}.layers", spec)
 
 
 @dataclass(frozen=True)
@@ -88,8 +118,6 @@ class ProbeConfig(Section):
     """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
 
     def __post_init__(self):
-        from pipeline.probing.objectives import OBJECTIVES  # here: this module imports no numpy
-
         unknown = [name for name in self.objectives if name not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ConfigError(f"probes: unknown objective {unknown[0] if unknown else None!r} in "
@@ -125,8 +153,12 @@ class WeakSupervisorConfig(Section):
     """probe: the model (a key of `models`) whose activations it uses."""
     revision: str | None = None
     """probe: that model's revision."""
-    layer: int | None = None
-    """probe: its layer (one of extraction.layers)."""
+    layer: int | float | None = None
+    """probe: its layer, index or depth as in extraction.layers (one of them)."""
+
+    def __post_init__(self):
+        if self.layer is not None:
+            check_layer(f"{self.key}.layer", self.layer)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pipeline.checkpoints.schedule import (
     students,
     supervisor_revisions,
 )
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, check_layer
 from pipeline.resources import job_resources
 from pipeline.tasks.files import check_file_spec, file_paths
 
@@ -29,6 +29,8 @@ def check_config(config: Mapping) -> None:
     """Cross-key checks, run before any job starts."""
     models = config["models"]
     tiny = config.get("tiny", {})
+    for spec in config["extraction"]["layers"]:  # before any check that compares them
+        check_layer("extraction.layers", spec)
     if any(spec["source"] == "tiny" for spec in models.values()) and not {"model", "train"} <= set(tiny):
         raise ConfigError("models of source 'tiny' need the sections tiny.model and tiny.train")
     if any(spec["source"] == "tiny" for spec in config["tasks"].values()) and "corpus" not in tiny:
@@ -68,9 +70,7 @@ def check_weak_supervisors(config: Mapping) -> None:
         names = [r.name for r in schedule(config, weak["model"])]
         if weak["revision"] not in names:
             raise ConfigError(f"weak_supervisors.{name}: {UnknownRevisionError(weak['revision'], names)}")
-        if weak["layer"] not in config["extraction"]["layers"]:
-            raise ConfigError(f"weak_supervisors.{name}.layer {weak['layer']} is not among extraction.layers "
-                              f"{config['extraction']['layers']}")
+        check_weak_layer(f"weak_supervisors.{name}.layer", weak["layer"], config["extraction"]["layers"])
     for model, spec in models.items():
         if is_student(config, model):
             continue
@@ -79,6 +79,19 @@ def check_weak_supervisors(config: Mapping) -> None:
                               "name; drop its `revisions`")
         if not supervisor_revisions(config, model):
             raise ConfigError(f"models.{model} has role supervisor but no weak supervisor of kind probe reads it")
+
+
+def check_weak_layer(key: str, layer: int | float, layers: list[int | float]) -> None:
+    """A weak probe's layer (config key `key`) is one of extraction.layers, written the same way:
+    an index among the indices or a depth among the depths (1 and 1.0 differ: layer 1, or the last
+    layer)."""
+    check_layer(key, layer)
+    if not any(type(layer) is type(spec) and layer == spec for spec in layers):
+        kind = "relative depth" if isinstance(layer, float) else "index"
+        raise ConfigError(
+            f"{key} {layer!r} ({kind}) is not among extraction.layers {layers}; "
+            "an int is an index and a float a depth, so write it as it is written there"
+        )
 
 
 def check_paths(config: Mapping) -> None:

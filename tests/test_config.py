@@ -2,11 +2,12 @@ import copy
 import dataclasses
 import re
 
+import jsonschema
 import pytest
 import yaml
 
 from pipeline.checkpoints.schedule import adaptive_settings, model_revisions, students
-from pipeline.config import SECTIONS, AdaptiveConfig, ConfigError, ProbeConfig
+from pipeline.config import SECTIONS, AdaptiveConfig, ConfigError, ExtractionConfig, ProbeConfig, WeakSupervisorConfig
 from pipeline.preflight import check_config
 from tests import REPO_ROOT, load_config
 
@@ -60,7 +61,14 @@ def test_tiny_models_need_model_and_train_sections():
 def test_weak_probe_supervisors_are_checked_by_name():
     config = copy.deepcopy(DEFAULT)
     config["weak_supervisors"]["late"] = {"kind": "probe", "model": "tiny-s0", "revision": "step64", "layer": 7}
-    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 7 is not among extraction.layers \[1, 2\]"):
+    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 7 \(index\) is not among extraction.layers"):
+        check_config(config)
+    config["extraction"]["layers"] = [1, 3.0]
+    with pytest.raises(ConfigError, match=r"extraction.layers: layer 3.0 is not allowed: a float is a relative depth"):
+        check_config(config)
+    config["extraction"]["layers"] = [1, 2]
+    config["weak_supervisors"]["late"].update(layer=1.0)  # the last layer's depth, not index 1
+    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 1.0 \(relative depth\) is not among"):
         check_config(config)
     config["weak_supervisors"]["late"].update(layer=1, revision="step65")
     with pytest.raises(ConfigError, match=r"weak_supervisors\.late: revision 'step65' is not in the schedule"):
@@ -146,6 +154,9 @@ def test_pythia_config_is_the_whole_suite():
 SCHEMA = yaml.safe_load((REPO_ROOT / "config" / "schemas" / "config.schema.yaml").read_text())
 
 
+REQUIRED = {"layers": [1]}  # placeholders of required keys that sections check
+
+
 @pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.key)
 def test_typed_sections_have_the_schema_defaults(section):
     """Every key of a typed section is in the schema, and both give it the same default."""
@@ -153,7 +164,7 @@ def test_typed_sections_have_the_schema_defaults(section):
     properties = node["properties"] if "properties" in node else node["additionalProperties"]["properties"]
     assert {f.name for f in dataclasses.fields(section)} == set(properties)
     built = section.from_mapping({k: v["default"] for k, v in properties.items() if "default" in v}
-                                 | {f.name: "x" for f in dataclasses.fields(section)
+                                 | {f.name: REQUIRED.get(f.name, "x") for f in dataclasses.fields(section)
                                     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING})
     for f in dataclasses.fields(section):
         if "default" in properties[f.name]:
@@ -161,6 +172,27 @@ def test_typed_sections_have_the_schema_defaults(section):
             assert getattr(built, f.name) == default == (
                 tuple(properties[f.name]["default"]) if isinstance(default, tuple) else properties[f.name]["default"]
             ), f.name
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        (ExtractionConfig, {"layers": [-1, 1.5]}, r"extraction.layers: layer 1.5 is not allowed: a float is a relative "
+                                                  r"depth in \[0, 1\].*write an index as an int"),
+        (ExtractionConfig, {"layers": [True]}, r"extraction.layers: layer True is not allowed"),
+        (WeakSupervisorConfig, {"kind": "probe", "layer": -0.5}, r"weak_supervisors.layer: layer -0.5 is not allowed"),
+    ],
+)
+def test_a_layer_neither_index_nor_depth_is_refused_naming_it(section, values, message):
+    with pytest.raises(ConfigError, match=message):
+        section.from_mapping(values)
+
+
+def test_the_schema_takes_indices_and_depths_and_refuses_other_floats():
+    layers = {"$defs": SCHEMA["$defs"], **SCHEMA["properties"]["extraction"]["properties"]["layers"]}
+    jsonschema.validate([-1, 3, 0.0, 0.5, 1.0], layers)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([1.5], layers)
 
 
 def test_a_section_names_an_unknown_key_and_the_allowed_ones():

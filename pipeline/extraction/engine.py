@@ -1,10 +1,13 @@
 """Pooled hidden states of a language model: the extraction engine.
 
-Contract: layer indices follow `output_hidden_states` (0 = the embedding output, L = the last
-block's output after the final norm, negative from the end); pooling is the last non-pad token,
-the first one (an encoder's CLS position) or the mean over non-pad tokens; results do not
-depend on batching or padding side (tested). How it is fast (length-sorted token-budget
-batches, early stop after the deepest layer): docs/performance.md.
+Contract: layers are hidden-state indices as in `output_hidden_states` (0 = the embedding
+output, L = the last block's output after the final norm, negative from the end) or relative
+depths in [0, 1] (store.resolve_layers); a text longer than `max_length` tokens is cut on the
+side its task cuts (`truncation_side`; left keeps the end, e.g. a QA text's answer), its special
+tokens (BOS/CLS, EOS/SEP) kept; pooling is the last non-pad token, the first one (an encoder's
+CLS position) or the mean over non-pad tokens; results do not depend on batching or padding side
+(tested). How it is fast (length-sorted token-budget batches, early stop after the deepest
+layer): docs/performance.md.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModel, AutoTokenizer
 
-from pipeline.extraction.store import resolve_layers
+from pipeline.extraction.store import LayerSpec, resolve_layers
+from pipeline.tasks.splits import DEFAULT_TRUNCATION_SIDE, TRUNCATION_SIDES
 
 POOLINGS = ("last", "first", "mean")
 PADDING_SIDES = ("right", "left")
@@ -161,6 +165,17 @@ class Extractor:
         pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else (self.tokenizer.eos_token_id or 0)
 
+    def _encode(self, texts: Sequence[str], max_length: int, side: str) -> list[list[int]]:
+        """Token ids of each text, at most `max_length` with special tokens, cut on `side`. The
+        tokenizer cuts (its `truncation_side`), so special tokens are added after the cut."""
+        if side not in TRUNCATION_SIDES:
+            raise ValueError(f"truncation_side {side!r} is not allowed: use one of {TRUNCATION_SIDES}")
+        default, self.tokenizer.truncation_side = self.tokenizer.truncation_side, side
+        try:
+            return self.tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+        finally:
+            self.tokenizer.truncation_side = default
+
     def _collate(self, ids: list[list[int]]) -> dict[str, torch.Tensor]:
         """Pad to the batch's longest text (dynamic padding) on the configured side."""
         width = max(len(row) for row in ids)
@@ -204,21 +219,23 @@ class Extractor:
     def extract(
         self,
         texts: Sequence[str],
-        layers: Sequence[int],
+        layers: Sequence[LayerSpec],
         pooling: str = "last",
         batch_size: int = 64,
         max_length: int = 512,
         max_tokens: int | None = None,
+        truncation_side: str = DEFAULT_TRUNCATION_SIDE,
         desc: str = "extracting",
         progress: bool = True,
     ) -> dict[int, np.ndarray]:
         """Pooled states {layer: (n, dim) float32}, rows in the order of `texts`.
-        `batch_size` caps texts per batch, `max_tokens` padded tokens per batch (None: the
-        device's default, DEFAULT_MAX_TOKENS)."""
+        `layers` are indices or relative depths (store.resolve_layers); `batch_size` caps texts per
+        batch, `max_tokens` padded tokens per batch (None: the device's default, DEFAULT_MAX_TOKENS);
+        `truncation_side` is the end cut from texts over `max_length` tokens (the task's)."""
         if pooling not in POOLINGS:
             raise ValueError(f"pooling {pooling!r} is not allowed: use one of {POOLINGS}")
         layers = resolve_layers(layers, self.num_layers)
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+        encoded = self._encode(texts, max_length, truncation_side)
         lengths = [len(ids) for ids in encoded]
         if any(n == 0 for n in lengths):
             raise ValueError(f"{desc}: text {lengths.index(0)} has no tokens; every text needs at least one")

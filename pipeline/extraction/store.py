@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,22 +16,41 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
+from pipeline.config import check_layer_spec
 from pipeline.io import atomic_path
 
+LayerSpec = int | float
+"""A layer as configured: an int is an index into hidden_states (negative from the end), a float
+in [0, 1] a relative depth (0.0 = embedding output, 1.0 = last layer)."""
 
-def resolve_layers(layers: Sequence[int], num_layers: int) -> list[int]:
-    """Map configured layer indices (negative from the end) to indices into hidden_states
-    (0 = embedding output, num_layers = last block's output)."""
-    resolved = []
-    for layer in layers:
-        index = layer + num_layers + 1 if layer < 0 else layer
-        if not 0 <= index <= num_layers:
-            raise ValueError(
-                f"layer {layer} is out of range for a model with {num_layers} layers: "
-                f"allowed are {-(num_layers + 1)} … {num_layers} (0 = embeddings)"
-            )
-        resolved.append(index)
-    return sorted(set(resolved))
+
+def resolve_layer(spec: LayerSpec, num_layers: int, model: str | None = None) -> int:
+    """One configured layer as an index into hidden_states (0 = embedding output, num_layers =
+    last block's output). A depth d goes to the nearest layer, round(d × num_layers) with ties
+    to the deeper one (0.5 of 7 layers is 4); a tolerance keeps float error from breaking a tie
+    (0.29 × 50 is 14.499… in floats, yet 15)."""
+    check_layer_spec(spec)
+    if isinstance(spec, float):
+        return math.floor(spec * num_layers + 0.5 + 1e-9)
+    index = spec + num_layers + 1 if spec < 0 else spec
+    if not 0 <= index <= num_layers:
+        name = f"model {model!r}" if model else "a model"
+        raise ValueError(
+            f"layer {spec} is out of range for {name} with {num_layers} layers: "
+            f"allowed are {-(num_layers + 1)} … {num_layers} (0 = embeddings), or a float depth in [0, 1]"
+        )
+    return index
+
+
+def resolve_layers(layers: Sequence[LayerSpec], num_layers: int, model: str | None = None) -> list[int]:
+    """Configured layers (indices and depths) as sorted, distinct indices into hidden_states:
+    specs that land on the same layer of this model (e.g. -1 and 1.0) are stored once."""
+    return sorted({resolve_layer(spec, num_layers, model) for spec in layers})
+
+
+def relative_depth(layer: int, num_layers: int) -> float:
+    """A resolved layer's depth in [0, 1] (layer / num_layers), to compare models of any size."""
+    return layer / num_layers
 
 
 def ids_digest(ids: Sequence[str]) -> str:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-OBJECTIVES: tuple[str, ...] = ("soft_ce", "hard_ce", "logconf", "knn")
+from pipeline.config import OBJECTIVES
+
 # rows of the query block in the kNN distances: bounds memory at ~ KNN_BLOCK × n floats
 KNN_BLOCK = 1024
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import MetricsConfig, ProbeConfig
-from pipeline.extraction.store import load_task_features
+from pipeline.extraction.store import load_task_features, relative_depth
 from pipeline.io import write_table
 from pipeline.probing.logistic import fit_probes
 from pipeline.probing.metrics import (
@@ -114,9 +114,11 @@ def write_probe_results(
         table = pd.read_parquet(task_path)
         weak = {supervisor: pd.read_parquet(path).set_index("id").loc[table["id"], "p_weak"].to_numpy()
                 for (supervisor, name), path in weak_paths.items() if name == task}
-        by_layer, _ = load_task_features(activations_path, task, table["id"].tolist())
+        by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
         for row, preds in evaluate_layers(dict(sorted(by_layer.items())), table, weak, probes, metrics):
-            rows.append({**identity, "task": task, **row})
+            # the layer's relative depth: comparable across models of different depth
+            depth = relative_depth(row["layer"], metadata["num_layers"])
+            rows.append({**identity, "task": task, "depth": depth, **row})
             predictions.append(preds.assign(task=task))
     write_table(pd.DataFrame(rows), metrics_out)
     write_table(pd.concat(predictions, ignore_index=True), predictions_out)

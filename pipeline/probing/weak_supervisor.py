@@ -14,7 +14,7 @@ Each picks its L2 strength by cross-validation on A over the finite Cs of the pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,6 +125,17 @@ def weak_labels(
     return task_table[["id", "split"]].assign(p_weak=p_weak)
 
 
+def weak_layer(spec: WeakSupervisorConfig, metadata: Mapping[str, object], path: str) -> int:
+    """The stored layer (an index into hidden_states) that the weak probe's layer resolves to."""
+    layer = resolve_layers([spec.layer], metadata["num_layers"], model=spec.model)[0]
+    if layer not in metadata["layers"]:
+        raise ValueError(
+            f"{path}: weak supervisor layer {spec.layer!r} is layer {layer} of {spec.model!r}, "
+            f"which was not extracted (stored layers: {metadata['layers']})"
+        )
+    return layer
+
+
 def write_weak_labels(
     task: str,
     task_path: str,
@@ -137,5 +148,5 @@ def write_weak_labels(
     features = None
     if activations_path is not None:
         by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
-        features = by_layer[resolve_layers([spec.layer], metadata["num_layers"])[0]]
+        features = by_layer[weak_layer(spec, metadata, activations_path)]
     write_table(weak_labels(table, spec, probes, features), out)

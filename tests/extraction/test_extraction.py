@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModel
+from tokenizers import Tokenizer, models, pre_tokenizers, processors
+from transformers import AutoModel, BertTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from pipeline.config import ExtractionConfig
 from pipeline.extraction.engine import (
@@ -13,14 +16,47 @@ from pipeline.extraction.engine import (
     token_budget_batches,
 )
 from pipeline.extraction.extract import write_activations
-from pipeline.extraction.store import check_alignment, ids_digest, load_activations, resolve_layers
+from pipeline.extraction.store import (
+    check_alignment,
+    ids_digest,
+    load_activations,
+    relative_depth,
+    resolve_layers,
+)
 from tests.fakes.families import ENCODERS, FAMILIES, tiny_config, write_shared_layer_config
 
 
 def test_resolve_layers():
     assert resolve_layers([-1, 0, 2], num_layers=2) == [0, 2]
-    with pytest.raises(ValueError, match=r"layer 3 is out of range .* -3 … 2"):
+    with pytest.raises(ValueError, match=r"layer 3 is out of range for a model with 2 layers: .* -3 … 2"):
         resolve_layers([3], num_layers=2)
+    with pytest.raises(ValueError, match=r"layer -38 is out of range for model 'pythia' with 36 layers"):
+        resolve_layers([-38], num_layers=36, model="pythia")
+
+
+@pytest.mark.parametrize(
+    ("num_layers", "expected"),
+    [(2, [0, 1, 1, 2, 2]), (6, [0, 2, 3, 5, 6]), (36, [0, 9, 18, 27, 36])],
+)
+def test_relative_depths_resolve_to_the_nearest_layer_ties_deeper(num_layers, expected):
+    depths = [0.0, 0.25, 0.5, 0.75, 1.0]  # 0.25 of 2 layers is 0.5: the tie goes deeper, to 1
+    assert [resolve_layers([d], num_layers)[0] for d in depths] == expected
+    assert resolve_layers([0.5, 3], num_layers=7) == [3, 4]  # 3.5 → 4; an int stays an index
+    assert resolve_layers([0.29], num_layers=50) == [15]  # 14.499… in floats is still the tie 14.5
+
+
+def test_relative_depth_of_a_resolved_layer():
+    assert [relative_depth(layer, 6) for layer in resolve_layers([0, 0.5, -1], 6)] == [0.0, 0.5, 1.0]
+
+
+def test_specs_landing_on_one_layer_are_extracted_once():
+    assert resolve_layers([-1, 1.0, 6, 0.5, 3], num_layers=6) == [3, 6]
+
+
+@pytest.mark.parametrize("spec", [1.5, -0.1, 3.0, True, "0.5", None])
+def test_a_layer_that_is_neither_index_nor_depth_is_refused_naming_it(spec):
+    with pytest.raises(ValueError, match=rf"layer {re.escape(repr(spec))} is not allowed: .*float .*depth in \[0, 1\]"):
+        resolve_layers([spec], num_layers=6)
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -135,6 +171,65 @@ def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_docume
                 np.testing.assert_allclose(ours[layer][i], full[layer][0, position].numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize(("side", "kept"), [("left", slice(6, 10)), ("right", slice(0, 4))])
+def test_long_texts_lose_the_end_their_task_cuts(word_tokenizer, side, kept):
+    """Cut to 4 tokens, a text's pooled states are those of the 4 words its task keeps, alone:
+    'last' is the text's real last word when the start is cut (left), its 4th when the end is."""
+    words = word_tokenizer.convert_ids_to_tokens(list(range(2, 12)))  # 10 words, one token each
+    extractor = Extractor(None, device="cpu", model=tiny_model("gpt_neox", len(word_tokenizer)),
+                          tokenizer=word_tokenizer)
+    for pooling in ("last", "first", "mean"):
+        cut = extractor.extract([" ".join(words)], [1, 4], pooling=pooling, max_length=4, truncation_side=side,
+                                progress=False)
+        alone = extractor.extract([" ".join(words[kept])], [1, 4], pooling=pooling, progress=False)
+        for layer in (1, 4):
+            np.testing.assert_allclose(cut[layer], alone[layer], atol=1e-5)
+    assert word_tokenizer.truncation_side == "right"  # the shared tokenizer is left as it was
+
+
+WORDS = [f"w{i}" for i in range(10)]
+
+
+def bert_tokenizer() -> PreTrainedTokenizerBase:
+    """A BERT WordPiece tokenizer: [CLS] text [SEP], as the hub's BERT tokenizers add them."""
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    return BertTokenizer(vocab={token: i for i, token in enumerate(tokens)})
+
+
+def bos_tokenizer() -> PreTrainedTokenizerBase:
+    """A word tokenizer that prepends <s> by its post-processor, as Llama's and OLMo-2's do."""
+    vocab = {token: i for i, token in enumerate(["<unk>", "<s>", *WORDS])}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", unk_token="<unk>", pad_token="<unk>")
+
+
+@pytest.mark.parametrize(
+    ("make", "start", "end"), [(bert_tokenizer, ["[CLS]"], ["[SEP]"]), (bos_tokenizer, ["<s>"], [])]
+)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_truncation_keeps_the_special_tokens_of_real_tokenizers(make, start, end, side):
+    """BOS/CLS and EOS/SEP survive the cut on either side: 'first' is still CLS, 'last' SEP or
+    the last kept word, as when the kept words are extracted alone."""
+    tokenizer = make()
+    kept = slice(10 - 8 + len(start) + len(end), 10) if side == "left" else slice(0, 8 - len(start) - len(end))
+    extractor = Extractor(None, device="cpu", model=tiny_model("bert", len(tokenizer)), tokenizer=tokenizer)
+    ids = extractor._encode([" ".join(WORDS)], max_length=8, side=side)[0]
+    assert tokenizer.convert_ids_to_tokens(ids) == [*start, *WORDS[kept], *end]
+    for pooling in ("first", "last"):
+        cut = extractor.extract([" ".join(WORDS)], [2], pooling=pooling, max_length=8, truncation_side=side,
+                                progress=False)
+        alone = extractor.extract([" ".join(WORDS[kept])], [2], pooling=pooling, progress=False)
+        np.testing.assert_allclose(cut[2], alone[2], atol=1e-5)
+
+
+def test_an_unknown_truncation_side_is_refused(word_tokenizer):
+    extractor = Extractor(None, device="cpu", model=tiny_model("gpt2", len(word_tokenizer)), tokenizer=word_tokenizer)
+    with pytest.raises(ValueError, match=r"truncation_side 'middle' is not allowed: use one of \('left', 'right'\)"):
+        extractor.extract(["a"], [1], truncation_side="middle", progress=False)
+
+
 def test_a_model_without_a_list_of_its_blocks_is_refused_naming_what_was_tried(tmp_path):
     write_shared_layer_config(tmp_path)
     with pytest.raises(TypeError, match=r"AlbertModel: found no list of its 3 blocks .*ModuleList of "
@@ -159,6 +254,7 @@ def test_written_activations_round_trip_with_metadata(tmp_path, checkpoint_root,
     assert sorted(layers) == [1, 2] and layers[2].shape == (30, 32)
     assert meta["revision"] == "step0" and meta["n"] == {"t": 30} and meta["layers"] == [1, 2]
     assert meta["dtype"] == "float32" and meta["device"] == "cpu"  # the resolved policy is recorded
+    assert meta["layer_specs"] == [-1, 1] and meta["truncation_side"] == {"t": "left"}  # the tables' default
     assert meta["ids_digest"]["t"] == ids_digest(table["id"].tolist())
     check_alignment(meta, "t", table["id"].tolist(), out)
     with pytest.raises(ValueError, match="other examples"):

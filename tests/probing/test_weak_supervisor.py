@@ -4,7 +4,7 @@ import pytest
 
 from pipeline.config import ProbeConfig, WeakSupervisorConfig
 from pipeline.probing.metrics import accuracy
-from pipeline.probing.weak_supervisor import BagOfWordsSupervisor, weak_labels
+from pipeline.probing.weak_supervisor import BagOfWordsSupervisor, weak_labels, weak_layer
 from pipeline.tiny.corpus import CorpusSpec, generate_documents
 
 
@@ -44,3 +44,12 @@ def test_probe_kind_needs_features():
     table = pd.DataFrame({"id": ["a", "b"], "split": ["A", "B"], "text": ["x", "y"], "label": [0, 1]})
     with pytest.raises(ValueError, match="activations"):
         weak_labels(table, WeakSupervisorConfig(kind="probe"), probes=ProbeConfig(Cs=(1.0,), cv_folds=2))
+
+
+def test_the_weak_probe_layer_may_be_a_depth_resolved_against_its_model():
+    metadata = {"num_layers": 6, "layers": [3, 6]}
+    assert weak_layer(WeakSupervisorConfig(kind="probe", model="m", layer=0.5), metadata, "a.safetensors") == 3
+    assert weak_layer(WeakSupervisorConfig(kind="probe", model="m", layer=-1), metadata, "a.safetensors") == 6
+    with pytest.raises(ValueError, match=r"a.safetensors: weak supervisor layer 0.25 is layer 2 of 'm', which was "
+                                          r"not extracted \(stored layers: \[3, 6\]\)"):
+        weak_layer(WeakSupervisorConfig(kind="probe", model="m", layer=0.25), metadata, "a.safetensors")

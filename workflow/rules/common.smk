@@ -9,6 +9,7 @@ from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, Pro
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources, model_parameters
+from pipeline.tasks.splits import DEFAULT_TRUNCATION_SIDE
 from snakemake.utils import validate
 
 validate(config, schema="../../config/schemas/config.schema.yaml")
@@ -32,6 +33,8 @@ REVISIONS = {model: model_revisions(config, model) for model in config["models"]
 TASKS = sorted(config["tasks"])
 # the models probed along their trajectories; a supervisor model only lends activations
 STUDENTS = students(config)
+# extraction cuts long token sequences on the side each task's table cuts characters
+TRUNCATION_SIDES = {task: config["tasks"][task].get("truncation_side", DEFAULT_TRUNCATION_SIDE) for task in TASKS}
 
 
 # A tiny model's checkpoints all come from one pre-training job, so one job extracts (and one

@@ -21,6 +21,7 @@ rule extract:
         model=lambda wc: wc.model,
         revisions=lambda wc: [wc.revision],
         tasks=TASKS,
+        truncation_sides=TRUNCATION_SIDES,
         extraction=as_params(EXTRACTION),
     script:
         "../scripts/extract.py"
@@ -49,6 +50,7 @@ for one_job_model in ONE_JOB_MODELS:
             model=one_job_model,
             revisions=[r.name for r in REVISIONS[one_job_model]],
             tasks=TASKS,
+            truncation_sides=TRUNCATION_SIDES,
             extraction=as_params(EXTRACTION),
         script:
             "../scripts/extract.py"

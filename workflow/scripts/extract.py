@@ -28,5 +28,6 @@ with timed_work():
             identity={"model": model, "revision": revision, "commit": checkpoint.commit,
                       "checkpoint": str(checkpoint.folder)},
             tokenizer=checkpoint.tokenizer_folder,
+            truncation_sides=snakemake.params.truncation_sides,
         )
         source.release(checkpoint)  # a temporary download is deleted once its activations exist
