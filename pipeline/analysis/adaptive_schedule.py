@@ -12,6 +12,7 @@ import pandas as pd
 from pipeline.analysis import figures
 from pipeline.analysis.adaptive import worth_refining
 from pipeline.analysis.adaptive_round import Round
+from pipeline.analysis.curves import KEY
 from pipeline.io import write_table
 
 
@@ -47,5 +48,5 @@ def write_adaptive_schedule(
     write_table(schedule, outputs["schedule"])
     write_table(rounds_table(rounds, candidates), outputs["rounds"])
     final = [{"model": rounds[-1].model, **c} for c in rounds[-1].curves if c["metric"] == metric]
-    last = pd.DataFrame(final, columns=["model", "task", "layer", "verdict", "step_lo", "step_hi"])
+    last = pd.DataFrame(final, columns=[*KEY, "verdict", "step_lo", "step_hi"])
     figures.adaptive_rounds(metrics.rename(columns={metric: "value"}), schedule, last, metric, outputs["figure"])

@@ -68,7 +68,10 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
         "pythia-mislabelled": {"source": "hub", "repo": MISLABELLED, "revisions": list(pythia),
                                "tokens_per_step": tokens_per_step, "params": 1e5},
     }
-    config["weak_supervisors"]["init-s9"].update(model="pythia-tiny")
+    # the reference's supervisor model, as a local copy
+    config["models"]["init-s9"] = {"source": "local", "path": str(small_run / "results" / "checkpoints" / "tiny-s9"),
+                                   "role": "supervisor"}
+    config["weak_supervisors"]["init-s9"].update(model="init-s9")
     config["hub"] = {"backoff_s": 0.1}
     write_config(tmp_path, config)
     env = {**os.environ, "HF_TOKEN": TOKEN}

@@ -43,7 +43,8 @@ def test_small_workflow_runs_through_the_slurm_profile(cluster, tmp_path):
     assert {state for _, _, state in jobs} == {"COMPLETED"}
 
     table = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
-    assert len(table) == n_revisions * len(small_config()["extraction"]["layers"])
+    config = small_config()
+    assert len(table) == n_revisions * len(config["extraction"]["layers"]) * len(config["weak_supervisors"])
     assert table["gold_acc"].between(0.6, 1).all()
     assert (tmp_path / "results" / "summary.md").exists()
     assert os.listdir(tmp_path / "results" / "synthetic")

@@ -19,7 +19,9 @@ def test_metrics_table_covers_every_revision_task_and_layer(small_run):
     table = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
     config = small_config()
     steps = config["tiny"]["train"]["checkpoint_steps"]
-    assert len(table) == len(steps) * len(config["tasks"]) * len(config["extraction"]["layers"])
+    assert len(table) == (len(steps) * len(config["tasks"]) * len(config["extraction"]["layers"])
+                          * len(config["weak_supervisors"]))
+    assert set(table["supervisor"]) == set(config["weak_supervisors"]) and set(table["method"]) == {"soft_ce"}
     assert sorted(table["step"].unique()) == steps
     assert set(table["revision"]) == {f"step{s}" for s in steps}
     tokens_per_step = config["tiny"]["train"]["batch_size"] * config["tiny"]["model"]["context"]
@@ -32,7 +34,8 @@ def test_metrics_agree_with_the_stored_predictions(small_run):
     table = pd.read_csv(small_run / "results" / "tables" / "metrics.csv")
     for row in table.itertuples():
         preds = pd.read_parquet(small_run / "results" / "probes" / row.model / f"{row.revision}_predictions.parquet")
-        preds = preds[(preds["task"] == row.task) & (preds["layer"] == row.layer)]
+        preds = preds[(preds["task"] == row.task) & (preds["layer"] == row.layer)
+                      & (preds["supervisor"] == row.supervisor) & (preds["method"] == row.method)]
         assert len(preds) == row.n_test == 400 and preds["label"].mean() == 0.5
         acc = {k: float(np.mean((preds[f"p_{k}"] > 0.5) == preds["label"])) for k in ("weak", "w2s", "gold")}
         assert row.weak_acc == pytest.approx(acc["weak"]) and row.w2s_acc == pytest.approx(acc["w2s"])
@@ -190,6 +193,7 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
 def test_synthetic_setting_reruns_only_the_synthetic_branch(small_run):
     config = small_config()
     config["synthetic"]["steps"] = 50
-    assert planned_jobs(small_run, config) == {"synthetic": 1, "synthetic_adaptive": 1, "all": 1}
+    # the figures draw the synthetic plateau beside the checkpoints' (figures/saturation.png)
+    assert planned_jobs(small_run, config) == {"synthetic": 1, "synthetic_adaptive": 1, "figures": 1, "all": 1}
     summary = pd.read_csv(small_run / "results" / "synthetic" / "summary.csv")
     assert list(summary["claim"]) == [1, 2, 3, 4, 5, 6]
