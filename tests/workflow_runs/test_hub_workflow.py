@@ -96,7 +96,7 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
 
     pd.testing.assert_frame_equal(rows(metrics, "pythia-tiny"), rows(reference, "tiny-s0"))
     pd.testing.assert_frame_equal(rows(metrics, "olmo-hub"), rows(metrics, "olmo-local"))
-    assert len(rows(metrics, "olmo-hub")) == 6 * 2  # six revisions × two layers
+    assert len(rows(metrics, "olmo-hub")) == 6 * 2 * 2  # six revisions × two layers × two weak supervisors
 
     integrity = pd.read_csv(tmp_path / "results" / "tables" / "integrity.csv")
     flagged = integrity.dropna(subset=["flag"]).set_index(["model", "revision"])
