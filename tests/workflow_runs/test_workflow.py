@@ -137,6 +137,11 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def written(folder: Path) -> list[Path]:
+    """The finished activation files: pathlib's glob also matches a job's hidden partial file."""
+    return sorted(p for p in folder.glob("*.safetensors") if not p.name.startswith("."))
+
+
 def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     """On the small run's checkpoints read as a local model (one extraction job per revision):
     SIGKILL a running extraction job, SIGINT snakemake, corrupt a finished activations file,
@@ -164,7 +169,7 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
         return [c for c in children if any("extract" in part for part in c.cmdline())]
 
     try:
-        _wait_for(lambda: activations.exists() and len(list(activations.glob("*.safetensors"))) >= 2, 600,
+        _wait_for(lambda: activations.exists() and len(written(activations)) >= 2, 600,
                   "two activation files")
         _wait_for(lambda: running_extraction(), 120, "a running extraction job")
         for job in running_extraction():
@@ -174,7 +179,7 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     finally:
         if process.poll() is None:
             process.kill()
-    finished = sorted(activations.glob("*.safetensors"))
+    finished = written(activations)
     assert 2 <= len(finished) < len(config["tiny"]["train"]["checkpoint_steps"])
     truncated = finished[0]
     truncated.write_bytes(truncated.read_bytes()[:1000])
