@@ -144,7 +144,8 @@ class WeakSupervisorConfig(Section):
 
     kind: str
     """bag_of_words (a few cue words), tfidf (every word, TF-IDF weighted), or probe (a probe on a
-    model's activations); each picks its L2 strength by CV on A over the finite `probes.Cs`."""
+    model's activations); each picks its L2 strength by CV on A (the text kinds over the finite
+    `probes.Cs`, a probe over all of them)."""
     n_words: int = 3
     """bag_of_words: cue words used."""
     min_df: int = 1

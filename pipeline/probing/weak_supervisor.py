@@ -9,7 +9,8 @@ and their accuracies can be graded (a few cue words < every word < a small model
 - A probe on another model's activations (a smaller model, or an earlier checkpoint) is a
   `pipeline.probes.LogisticProbe` fit on A; the workflow reads those activations from the store.
 
-Each picks its L2 strength by cross-validation on A over the finite Cs of the probe path.
+Each picks its L2 strength by cross-validation on A: the text kinds over the finite Cs of the
+probe path (scikit-learn has no unpenalised CV path), a probe over the whole path.
 """
 
 from __future__ import annotations
