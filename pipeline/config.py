@@ -174,7 +174,7 @@ class AnalysisConfig(Section):
     """x axis of the fits: log10(step + 1), or log10 tokens."""
     min_effect: Mapping[str, float] = field(
         default_factory=lambda: {"gain": 0.02, "pgr": 0.1, "gain_auroc": 0.02, "pgr_auroc": 0.1, "gold_acc": 0.02,
-                                 "gold_dprime": 0.2}
+                                 "gold_dprime": 0.2, "rankme": 1.0, "alpha_req": 0.05}
     )
     """Smallest change over the trajectory that counts, per curve."""
     correlation_test: str = "permutation"

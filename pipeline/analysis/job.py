@@ -11,7 +11,7 @@ from pipeline.analysis.correlation import correlation_table
 from pipeline.analysis.curves import Loader, analyze, example_curves, exclusion_mask, seed_curves
 from pipeline.analysis.intervals import revision_intervals
 from pipeline.analysis.lag import lag_table
-from pipeline.analysis.quality import add_gold_dprime
+from pipeline.analysis.quality import FeatureLoader, add_gold_dprime
 from pipeline.analysis.saturation import plateau_table, saturation_order
 from pipeline.analysis.scaling import scaling_table
 from pipeline.analysis.summary import AnalysisResults, summary_markdown
@@ -45,11 +45,13 @@ def run_analysis(
     trajectories: Mapping[str, Sequence[str]],
     sizes: Mapping[str, float],
     n_jobs: int = 1,
+    features: FeatureLoader | None = None,
 ) -> AnalysisResults:
     """Transition verdicts of the W2S curves (per model over test examples, and per trajectory of
     several seeds over seeds), their scaling with model size, the differenced correlation of
     quality and outcome, the lag of their transitions, every revision's bootstrap intervals, and
-    each weak supervisor's late plateau."""
+    each weak supervisor's late plateau. `features` (the revisions' test features) puts RankMe and
+    α-ReQ in the lag analysis."""
     predictions = functools.cache(predictions)  # each revision's table serves every analysis
     config = detection_config(settings)
     exclude = excluded_revisions(metrics["model"].unique(), settings, integrity)
@@ -59,7 +61,7 @@ def run_analysis(
     transitions = analyze(curves, config, settings.min_effect, n_jobs)
     correlations = correlation_table(kept, predictions, margin_rule, trajectories=trajectories,
                                      test=settings.correlation_test)
-    lags = lag_table(kept, predictions, quality_min_effect=settings.min_effect, config=config)
+    lags = lag_table(kept, predictions, features=features, quality_min_effect=settings.min_effect, config=config)
     intervals = revision_intervals(metrics, predictions, margin_rule, settings.n_boot)
     plateaus = plateau_table(kept, predictions, margin_rule, settings.plateau_revisions, settings.n_boot)
     flagged = integrity[integrity["flag"].notna()]
@@ -78,12 +80,13 @@ def write_analysis(
     sizes: Mapping[str, float],
     outputs: Mapping[str, str],
     n_jobs: int = 1,
+    features: FeatureLoader | None = None,
 ) -> None:
     """Write the transitions, correlations, lags, scaling, intervals, plateaus and saturation
     tables and the summary."""
     integrity = read_integrity_table(integrity_path)
     results = run_analysis(pd.read_csv(metrics_path), predictions, settings, margin_rule, integrity, trajectories,
-                           sizes, n_jobs)
+                           sizes, n_jobs, features)
     for name in ("transitions", "correlations", "lags", "scaling", "intervals", "plateaus", "saturation"):
         write_table(getattr(results, name), outputs[name])
     write_text(summary_markdown(results), outputs["summary"])

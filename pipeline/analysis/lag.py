@@ -1,6 +1,8 @@
 """Lag between the transitions of linear-representation quality and of the gain: x(gain) −
 x(quality) in decades, with a paired bootstrap over test examples (the same resampled examples for
-both curves, so their shared noise cancels in the difference)."""
+both curves, so their shared noise cancels in the difference). The probe qualities are resampled
+through the stored predictions; RankMe and α-ReQ through the test features, whose weighted
+spectrum is computed under each replicate's example weights."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from pipeline.analysis.curves import Loader, example_samplers, exclusion_mask, tokens_of
-from pipeline.analysis.quality import PROBE_QUALITIES, dprime_curves
+from pipeline.analysis.curves import Loader, example_samplers, exclusion_mask, select_predictions, tokens_of
+from pipeline.analysis.quality import PROBE_QUALITIES, QUALITIES, FeatureLoader, dprime_curves
 from pipeline.analysis.transition import (
     DetectionConfig,
     detect_transition,
@@ -21,6 +23,7 @@ from pipeline.analysis.transition import (
     transition_locations,
 )
 from pipeline.config import MetricsConfig
+from pipeline.probing.spectrum import SPECTRAL_QUALITIES, spectral_replicates
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ def lag_table(
     table: pd.DataFrame,
     predictions: Loader,
     *,
-    qualities: Sequence[str] = PROBE_QUALITIES,
+    features: FeatureLoader | None = None,
+    qualities: Sequence[str] | None = None,
     gain: str = "gain",
     metrics: MetricsConfig | None = None,
     exclude_revisions: Collection[str] | Mapping[str, Collection[str]] = (),
@@ -101,18 +105,31 @@ def lag_table(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Lag between the quality and gain transitions per (model, probe setting, quality), with a
-    paired bootstrap over test examples. `metrics` (the margin rule) is needed when `gain` is "pgr";
-    `quality_min_effect` sets each quality's minimum effect (d′ is on another scale than accuracy)."""
+    paired bootstrap over test examples. `qualities` defaults to every quality where `features`
+    (the test features, for RankMe and α-ReQ) is given and to the probe qualities otherwise.
+    `metrics` (the margin rule) is needed when `gain` is "pgr"; `quality_min_effect` sets each
+    quality's minimum effect (d′ is on another scale than accuracy)."""
+    if qualities is None:
+        qualities = QUALITIES if features is not None else PROBE_QUALITIES
+    unknown = sorted(set(qualities) - set(QUALITIES))
+    if unknown:
+        raise ValueError(f"unknown qualities {unknown}; known: {list(QUALITIES)}")
+    if features is None and set(qualities) & set(SPECTRAL_QUALITIES):
+        raise ValueError(f"{sorted(SPECTRAL_QUALITIES)} need the test features: pass `features`")
     table = table[~exclusion_mask(table, exclude_revisions)]
+    spectra: dict[tuple, dict[str, np.ndarray]] = {}  # per (model, task, layer, revisions): no supervisor in it
     rows = []
     for key, group, sampler in example_samplers(table, predictions, metrics):
-        # row 0: the observed sample; the other rows: paired resamples shared by every curve
+        # row 0: the observed sample; the other rows: paired resamples shared by every curve (and,
+        # with the seed fixed, by every probe setting of the same examples)
         weights = np.vstack([sampler.observed(), sampler.weights(np.random.default_rng(seed), config.n_boot)])
         gain_curves = sampler.curves(gain, weights)
         tokens = tokens_of(group)
         for quality in qualities:
             if quality == "gold_dprime":
                 quality_curves = dprime_curves(sampler.probs["gold"], sampler.label, weights)
+            elif quality in SPECTRAL_QUALITIES:
+                quality_curves = _spectral_curves(spectra, key, group, predictions, features, weights)[quality]
             else:
                 quality_curves = sampler.curves(quality, weights)
             min_effect = (quality_min_effect or {}).get(quality, config.min_effect)
@@ -122,3 +139,24 @@ def lag_table(
             )
             rows.append({**key, "quality": quality, **asdict(lag)})
     return pd.DataFrame(rows)
+
+
+def _spectral_curves(
+    cache: dict[tuple, dict[str, np.ndarray]],
+    key: Mapping[str, object],
+    group: pd.DataFrame,
+    predictions: Loader,
+    features: FeatureLoader,
+    weights: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """{rankme, alpha_req}: arrays (rows of weights, revisions) of the test features' spectra."""
+    revisions = tuple(group["revision"])
+    cache_key = (key["model"], key["task"], key["layer"], revisions, weights.shape)
+    if cache_key not in cache:
+        ids = select_predictions(predictions(key["model"], revisions[0]), key)["id"].tolist()
+        per_revision = [
+            spectral_replicates(features(key["model"], revision, key["task"], int(key["layer"]), ids), weights)
+            for revision in revisions
+        ]
+        cache[cache_key] = {name: np.stack([r[name] for r in per_revision], axis=1) for name in SPECTRAL_QUALITIES}
+    return cache[cache_key]

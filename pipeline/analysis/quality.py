@@ -1,17 +1,41 @@
 """How linearly a revision represents the task: the gold probe's test accuracy (`gold_acc`, in the
 metrics table) and the class separation d′ of its test logits (`gold_dprime`; docs/methods.md);
 and, without a probe, RankMe and α-ReQ of its test features (`rankme`, `alpha_req`,
-probing.spectrum, in the metrics table)."""
+probing.spectrum, in the metrics table). `FeatureLoader` reads a revision's test features, so the
+lag can resample the spectral qualities with the same examples as the gain."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from pipeline.analysis.curves import PROBE, Loader, select_predictions
+from pipeline.extraction.store import load_task_features
+from pipeline.probing.spectrum import SPECTRAL_QUALITIES
 
-PROBE_QUALITIES = ("gold_acc", "gold_dprime")  # resampled over test examples (the lag's bootstrap)
-QUALITIES = (*PROBE_QUALITIES, "rankme", "alpha_req")
+PROBE_QUALITIES = ("gold_acc", "gold_dprime")  # from the stored test predictions
+QUALITIES = (*PROBE_QUALITIES, *SPECTRAL_QUALITIES)  # the spectral ones from the test features
+
+FeatureLoader = Callable[[str, str, str, int, Sequence[str]], np.ndarray]
+"""(model, revision, task, layer, ids) -> that revision's features of the examples `ids`, in order."""
+
+
+def feature_loader(activations: Mapping[tuple[str, str], str], task_tables: Mapping[str, str]) -> FeatureLoader:
+    """A FeatureLoader over the activations files {(model, revision): path} and the task tables
+    {task: path} they were extracted for: only the asked layer is read."""
+    ids_of = {task: pd.read_parquet(path, columns=["id"])["id"] for task, path in task_tables.items()}
+
+    def load(model: str, revision: str, task: str, layer: int, ids: Sequence[str]) -> np.ndarray:
+        stored = ids_of[task]
+        by_layer, _ = load_task_features(activations[(model, revision)], task, stored.tolist(), layers=[layer])
+        rows = pd.Index(stored).get_indexer(list(ids))
+        if (rows < 0).any():
+            raise ValueError(f"{len(ids)} examples asked of task {task!r}: {(rows < 0).sum()} are not in its table")
+        return by_layer[layer][rows]
+
+    return load
 
 
 def _logits(p: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -75,15 +75,21 @@ def save_activations(
         save_file(tensors, str(partial), metadata={k: json.dumps(v) for k, v in metadata.items()})
 
 
-def load_activations(path: str | Path, task: str) -> tuple[dict[int, np.ndarray], dict[str, object]]:
-    """Read one task's {layer: array} and the file's metadata."""
+def load_activations(
+    path: str | Path, task: str, layers: Collection[int] | None = None
+) -> tuple[dict[int, np.ndarray], dict[str, object]]:
+    """Read one task's {layer: array} (every stored layer, or only `layers`) and the file's metadata."""
     with safe_open(str(path), framework="numpy") as f:
         metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
         prefix = f"{task}/layer"
-        layers = {int(k[len(prefix) :]): f.get_tensor(k) for k in f.keys() if k.startswith(prefix)}  # noqa: SIM118
-    if not layers:
-        raise KeyError(f"{path} holds no activations for task {task!r}")
-    return layers, metadata
+        stored = {int(k[len(prefix) :]): k for k in f.keys() if k.startswith(prefix)}  # noqa: SIM118
+        if not stored:
+            raise KeyError(f"{path} holds no activations for task {task!r}")
+        missing = sorted(set(layers or ()) - set(stored))
+        if missing:
+            raise KeyError(f"{path} holds no layer {missing} of task {task!r}; it holds {sorted(stored)}")
+        by_layer = {layer: f.get_tensor(key) for layer, key in stored.items() if layers is None or layer in layers}
+    return by_layer, metadata
 
 
 def check_alignment(metadata: Mapping[str, object], task: str, ids: Sequence[str], path: str | Path) -> None:
@@ -97,11 +103,11 @@ def check_alignment(metadata: Mapping[str, object], task: str, ids: Sequence[str
 
 
 def load_task_features(
-    path: str | Path, task: str, ids: Sequence[str]
+    path: str | Path, task: str, ids: Sequence[str], layers: Collection[int] | None = None
 ) -> tuple[dict[int, np.ndarray], dict[str, object]]:
-    """One task's {layer: array (n, dim)} and the file's metadata, checked to be of the examples
-    `ids` in that order."""
-    by_layer, metadata = load_activations(path, task)
+    """One task's {layer: array (n, dim)} (every stored layer, or only `layers`) and the file's
+    metadata, checked to be of the examples `ids` in that order."""
+    by_layer, metadata = load_activations(path, task, layers)
     check_alignment(metadata, task, ids, path)
     return by_layer, metadata
 

@@ -2,7 +2,11 @@
 RankMe (Garrido et al., 2023), the exponential of the entropy of the normalised singular values,
 and α-ReQ (Agrawal et al., 2022), the decay exponent of the covariance eigenvalues (λ_k ∝ k^−α).
 No label is used. Features are centred first; α is the least-squares slope of log λ_k on log k
-over every eigenvalue above 1e-10 λ_1 (the numerical rank): both are our choices."""
+over every eigenvalue above 1e-10 λ_1 (the numerical rank): both are our choices.
+
+`spectral_replicates` gives both under resampling weights over the examples (a bootstrap's
+multinomial counts): the spectrum of the weighted covariance, on whichever side of the
+features' Gram is smaller, so a model wider than the test set costs an n × n problem."""
 
 from __future__ import annotations
 
@@ -32,7 +36,39 @@ def alpha_req(sigma: np.ndarray) -> float:
     return float(-slope)
 
 
+SPECTRAL_QUALITIES = {"rankme": rankme, "alpha_req": alpha_req}
+
+
 def spectral_quality(features: np.ndarray) -> dict[str, float]:
     """{rankme, alpha_req} of features (examples, dims)."""
     sigma = singular_values(features)
-    return {"rankme": rankme(sigma), "alpha_req": alpha_req(sigma)}
+    return {name: quality(sigma) for name, quality in SPECTRAL_QUALITIES.items()}
+
+
+def weighted_singular_values(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Square roots of the eigenvalues (descending) of the covariance of `features` (examples,
+    dims) weighted by each row of `weights` (replicates, examples), shape (replicates, min(n, d)).
+    Uniform weights give the centred features' singular values up to a common scale, which
+    neither quality sees."""
+    x = np.asarray(features, dtype=np.float64)
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    weights = weights / weights.sum(1, keepdims=True)
+    n, d = x.shape
+    gram = x @ x.T if d > n else None
+    rows = []
+    for w in weights:
+        root = np.sqrt(w)
+        if gram is None:  # d ≤ n: the d × d covariance Yᵀ Y, with Y = diag(√w)(X − μ)
+            y = root[:, None] * (x - w @ x)
+            matrix = y.T @ y
+        else:  # d > n: Y Yᵀ, which has the same non-zero eigenvalues, from the Gram once computed
+            a = gram @ w
+            matrix = root[:, None] * (gram - a[:, None] - a[None, :] + w @ a) * root[None, :]
+        rows.append(np.sqrt(np.clip(np.linalg.eigvalsh(matrix)[::-1], 0.0, None)))
+    return np.stack(rows)
+
+
+def spectral_replicates(features: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """{rankme, alpha_req} under each row of example weights: arrays of shape (replicates,)."""
+    sigmas = weighted_singular_values(features, weights)
+    return {name: np.array([quality(sigma) for sigma in sigmas]) for name, quality in SPECTRAL_QUALITIES.items()}

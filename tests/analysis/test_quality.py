@@ -11,6 +11,7 @@ from pipeline.analysis.quality import add_gold_dprime, dprime_curves, fisher_dpr
 from pipeline.analysis.transition import DetectionConfig
 from pipeline.config import MetricsConfig
 from pipeline.probing.logistic import sigmoid
+from pipeline.probing.spectrum import SPECTRAL_QUALITIES
 
 SETUP = {"supervisor": "s", "method": "soft_ce"}  # one weak supervisor and W2S objective
 
@@ -61,6 +62,41 @@ def test_lag_between_quality_and_gain_transitions_is_recovered():
         assert (lag.quality_verdict, lag.gain_verdict) == ("transition", "transition")
         assert lag.lag_x_lo <= truth <= lag.lag_x_hi
         assert lag.lag_x_lo > 0  # the gain's transition comes later
+
+
+def _spread(x: float) -> float:
+    """Variance of the 14 minor directions of the features at x = log10(step + 1): rising around x = 2."""
+    return 0.02 + sigmoid(8 * (x - 2.0))
+
+
+def test_lag_of_the_spectral_qualities_resamples_the_test_features():
+    """The features' effective rank rises around x = 2 and the gain around x = 2.5: RankMe's and
+    α-ReQ's transitions, resampled with the gain's examples, come before the gain's."""
+    rng = np.random.default_rng(7)
+    table, store = _trajectory(rng, n_examples=600)
+    features = {}
+    for revision, step in zip(table["revision"], table["step"]):
+        scale = np.r_[1.0, 1.0, np.full(14, np.sqrt(_spread(np.log10(step + 1))))]
+        features[revision] = rng.standard_normal((600, 16)) * scale
+
+    def load(model, revision, task, layer, ids):
+        assert (model, task, layer) == ("m", "t", 1)
+        return features[revision][np.asarray(ids, int)]
+
+    lags = lag_table(table, lambda model, revision: store[(model, revision)], features=load,
+                     config=DetectionConfig(n_boot=100), quality_min_effect={"gold_dprime": 0.2})
+    assert lags["quality"].tolist() == ["gold_acc", "gold_dprime", "rankme", "alpha_req"]
+    x = np.linspace(0, np.log10(table["step"].max() + 1), 2001)
+    for lag in lags[lags["quality"].isin(["rankme", "alpha_req"])].itertuples():
+        # where the population quality is halfway between its ends (it is not linear in the spread)
+        truth = np.array([SPECTRAL_QUALITIES[lag.quality](np.r_[1.0, 1.0, np.full(14, np.sqrt(_spread(v)))])
+                          for v in x])
+        halfway = x[np.argmin(np.abs(truth - (truth[0] + truth[-1]) / 2))]
+        assert (lag.quality_verdict, lag.gain_verdict) == ("transition", "transition")
+        assert np.log10(lag.quality_step + 1) == pytest.approx(halfway, abs=0.25)
+        assert lag.lag_x_lo > 0
+    with pytest.raises(ValueError, match="need the test features"):
+        lag_table(table, lambda model, revision: store[(model, revision)], qualities=["rankme"])
 
 
 def test_correlation_table_has_model_and_seed_rows_on_disjoint_halves():

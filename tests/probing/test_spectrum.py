@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipeline.probing.spectrum import spectral_quality
+from pipeline.probing.spectrum import spectral_quality, spectral_replicates
 
 
 def _features(eigenvalues: np.ndarray, n: int = 4000, seed: int = 0) -> np.ndarray:
@@ -23,3 +23,15 @@ def test_rankme_counts_the_directions_a_representation_uses():
 def test_alpha_req_recovers_a_power_law_exponent(alpha):
     eigenvalues = np.arange(1, 65, dtype=float) ** -alpha
     assert spectral_quality(_features(eigenvalues, n=20000))["alpha_req"] == pytest.approx(alpha, abs=0.1)
+
+
+@pytest.mark.parametrize("n, d", [(300, 24), (40, 96)])  # the covariance side and the Gram side
+def test_weighted_spectra_equal_those_of_the_resampled_features(n, d):
+    rng = np.random.default_rng(1)
+    features = _features(np.linspace(2.0, 0.05, d), n=n, seed=2)
+    counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(3)])
+    replicates = spectral_replicates(features, np.vstack([np.ones(n), counts]))
+    for row, weights in enumerate([np.ones(n, int), *counts]):
+        expected = spectral_quality(np.repeat(features, weights, axis=0))
+        for name, value in expected.items():
+            assert replicates[name][row] == pytest.approx(value, rel=1e-6)

@@ -3,6 +3,9 @@ rule analysis:
         metrics=paths.metrics_table(),
         integrity=paths.integrity_table(),
         predictions=lambda wildcards: per_revision(paths.probe_predictions),
+        # the test features: RankMe and α-ReQ resampled with the gain's examples in the lag
+        activations=lambda wildcards: per_revision(paths.activations),
+        tasks=expand(paths.task_table(), task=TASKS),
         rounds=all_adaptive_round_files,
     output:
         transitions=report(paths.analysis_table("transitions"), caption="../report/transitions.rst", category="Tables"),
@@ -24,6 +27,7 @@ rule analysis:
     threads: 2
     params:
         revisions=lambda wildcards: revision_pairs(),
+        tasks=TASKS,
         analysis=as_params(ANALYSIS),
         metrics=as_params(METRICS),
         trajectories=trajectories(config),

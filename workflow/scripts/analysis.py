@@ -5,9 +5,13 @@ redirect_output(snakemake.log[0])
 import pandas as pd
 
 from pipeline.analysis import write_analysis
+from pipeline.analysis.quality import feature_loader
 from pipeline.config import AnalysisConfig, MetricsConfig
 
-predictions = dict(zip(map(tuple, snakemake.params.revisions), snakemake.input.predictions, strict=True))
+revisions = list(map(tuple, snakemake.params.revisions))
+predictions = dict(zip(revisions, snakemake.input.predictions, strict=True))
+activations = dict(zip(revisions, snakemake.input.activations, strict=True))
+tasks = dict(zip(snakemake.params.tasks, snakemake.input.tasks, strict=True))
 
 with timed_work():
     write_analysis(
@@ -20,4 +24,5 @@ with timed_work():
         snakemake.params.sizes,
         dict(snakemake.output.items()),
         n_jobs=snakemake.threads,
+        features=feature_loader(activations, tasks),
     )
