@@ -140,7 +140,7 @@ def main() -> None:
         peak = matmul_flops(clock)
         start = clock()
         ours = extractor.extract(texts, layers, batch_size=args.batch_size, max_length=args.max_length,
-                                 max_tokens=max_tokens, truncation_side="right", progress=False)  # as naive's
+                                 max_tokens=max_tokens, truncation_side="right", progress=False)["last"]  # as naive's
         t_ours = clock() - start
         start = clock()
         static = naive(model, tokenizer, texts[:n_static], layers, args.max_length, "max_length")

@@ -19,6 +19,12 @@ class ConfigError(ValueError):
 
 OBJECTIVES: tuple[str, ...] = ("soft_ce", "hard_ce", "logconf", "knn")
 """The W2S probes' training objectives (pipeline.probing.objectives)."""
+POOLINGS: tuple[str, ...] = ("last", "first", "mean")
+"""Poolings over a text's tokens: the last non-pad token, the first (an encoder's CLS), the mean."""
+STORAGE_DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32")
+"""How stored activations are written (always read back as float32)."""
+ALL_LAYERS = "all"
+"""extraction.layers: every hidden state, the embedding output to the last layer."""
 
 
 def check_layer_spec(spec: object) -> int | float:
@@ -32,6 +38,13 @@ def check_layer_spec(spec: object) -> int | float:
             "1.0 = last layer); write an index as an int (e.g. 3, not 3.0)"
         )
     return spec
+
+
+def check_choices(key: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
+    """`values` are some of `allowed`, at least one, none twice."""
+    unknown = [v for v in values if v not in allowed]
+    if unknown or not values or len(set(values)) < len(values):
+        raise ConfigError(f"{key} {list(values)!r} is not allowed: use distinct values among {list(allowed)}")
 
 
 def check_layer(key: str, spec: object) -> None:
@@ -82,11 +95,14 @@ class HubConfig(Section):
 class ExtractionConfig(Section):
     key = "extraction"
 
-    layers: tuple[int | float, ...]
-    """Layers: an int is a hidden-state index (0 = embeddings, negative from the end), a float in
-    [0, 1] a relative depth resolved per model (0.0 = embeddings, 1.0 = last layer)."""
-    pooling: str = "last"
-    """last non-pad token, first one (an encoder's CLS position), or mean over tokens."""
+    layers: tuple[int | float, ...] | str
+    """Layers stored: an int is a hidden-state index (0 = embeddings, negative from the end), a
+    float in [0, 1] a relative depth resolved per model (0.0 = embeddings, 1.0 = last layer);
+    "all" stores every one. Probes pick from them (probes.layers)."""
+    poolings: tuple[str, ...] = ("last",)
+    """Poolings stored, each of every stored layer (POOLINGS); probes pick one (probes.pooling)."""
+    storage_dtype: str = "float16"
+    """float16 (a tensor beyond its range is stored as bfloat16), bfloat16 or float32."""
     batch_size: int = 64
     """Texts per batch at most (max_tokens usually binds first)."""
     max_length: int = 512
@@ -99,8 +115,14 @@ class ExtractionConfig(Section):
     """auto (cuda, else mps, else cpu), cpu, cuda, cuda:N or mps."""
 
     def __post_init__(self):
-        for spec in self.layers:
-            check_layer(f"{self.key}.layers", spec)
+        if isinstance(self.layers, str):
+            if self.layers != ALL_LAYERS:
+                raise ConfigError(f"extraction.layers {self.layers!r} is not allowed: use {ALL_LAYERS!r} or a list")
+        else:
+            for spec in self.layers:
+                check_layer(f"{self.key}.layers", spec)
+        check_choices("extraction.poolings", self.poolings, POOLINGS)
+        check_choices("extraction.storage_dtype", (self.storage_dtype,), STORAGE_DTYPES)
 
 
 @dataclass(frozen=True)
@@ -116,8 +138,16 @@ class ProbeConfig(Section):
     """Seed of the fold assignment."""
     objectives: tuple[str, ...] = ("soft_ce",)
     """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
+    layers: tuple[int | float, ...] | None = None
+    """Layers probed, each among extraction.layers as written there (None: every stored layer)."""
+    pooling: str | None = None
+    """Pooling probed, one of extraction.poolings (None: its first)."""
 
     def __post_init__(self):
+        for spec in self.layers or ():
+            check_layer(f"{self.key}.layers", spec)
+        if self.pooling is not None:
+            check_choices("probes.pooling", (self.pooling,), POOLINGS)
         unknown = [name for name in self.objectives if name not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ConfigError(f"probes: unknown objective {unknown[0] if unknown else None!r} in "

@@ -4,7 +4,7 @@ when the DAG is built, before any job starts."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pipeline.checkpoints.hub import branch_commits, resolve_commit
@@ -20,7 +20,7 @@ from pipeline.checkpoints.schedule import (
     students,
     supervisor_revisions,
 )
-from pipeline.config import ConfigError, check_layer
+from pipeline.config import ALL_LAYERS, ConfigError, ExtractionConfig, ProbeConfig, check_layer
 from pipeline.resources import job_resources
 from pipeline.tasks.files import check_file_spec, file_paths
 
@@ -29,8 +29,7 @@ def check_config(config: Mapping) -> None:
     """Cross-key checks, run before any job starts."""
     models = config["models"]
     tiny = config.get("tiny", {})
-    for spec in config["extraction"]["layers"]:  # before any check that compares them
-        check_layer("extraction.layers", spec)
+    check_probed(config)  # the stored and probed layers, before any check that compares them
     if any(spec["source"] == "tiny" for spec in models.values()) and not {"model", "train"} <= set(tiny):
         raise ConfigError("models of source 'tiny' need the sections tiny.model and tiny.train")
     if any(spec["source"] == "tiny" for spec in config["tasks"].values()) and "corpus" not in tiny:
@@ -70,7 +69,7 @@ def check_weak_supervisors(config: Mapping) -> None:
         names = [r.name for r in schedule(config, weak["model"])]
         if weak["revision"] not in names:
             raise ConfigError(f"weak_supervisors.{name}: {UnknownRevisionError(weak['revision'], names)}")
-        check_weak_layer(f"weak_supervisors.{name}.layer", weak["layer"], config["extraction"]["layers"])
+        check_stored_layer(f"weak_supervisors.{name}.layer", weak["layer"], config["extraction"]["layers"])
     for model, spec in models.items():
         if is_student(config, model):
             continue
@@ -81,15 +80,29 @@ def check_weak_supervisors(config: Mapping) -> None:
             raise ConfigError(f"models.{model} has role supervisor but no weak supervisor of kind probe reads it")
 
 
-def check_weak_layer(key: str, layer: int | float, layers: list[int | float]) -> None:
-    """A weak probe's layer (config key `key`) is one of extraction.layers, written the same way:
-    an index among the indices or a depth among the depths (1 and 1.0 differ: layer 1, or the last
-    layer)."""
+def check_probed(config: Mapping) -> None:
+    """What probes read is stored: probes.layers among extraction.layers, probes.pooling among
+    extraction.poolings. Checked at DAG build, so that a probe never waits on a missing tensor."""
+    probes = ProbeConfig.from_mapping(config.get("probes"))
+    extraction = ExtractionConfig.from_mapping(config["extraction"])
+    for spec in probes.layers or ():
+        check_stored_layer("probes.layers", spec, config["extraction"]["layers"])
+    if probes.pooling is not None and probes.pooling not in extraction.poolings:
+        raise ConfigError(f"probes.pooling {probes.pooling!r} is not stored: extraction.poolings is "
+                          f"{list(extraction.poolings)}")
+
+
+def check_stored_layer(key: str, layer: int | float, layers: Sequence[int | float] | str) -> None:
+    """A probed layer (config key `key`) is one of extraction.layers, written the same way: an
+    index among the indices or a depth among the depths (1 and 1.0 differ: layer 1, or the last
+    layer); any layer is stored where extraction.layers is "all"."""
     check_layer(key, layer)
+    if layers == ALL_LAYERS:
+        return
     if not any(type(layer) is type(spec) and layer == spec for spec in layers):
         kind = "relative depth" if isinstance(layer, float) else "index"
         raise ConfigError(
-            f"{key} {layer!r} ({kind}) is not among extraction.layers {layers}; "
+            f"{key} {layer!r} ({kind}) is not stored: extraction.layers is {layers}; "
             "an int is an index and a float a depth, so write it as it is written there"
         )
 

@@ -61,14 +61,14 @@ def test_tiny_models_need_model_and_train_sections():
 def test_weak_probe_supervisors_are_checked_by_name():
     config = copy.deepcopy(DEFAULT)
     config["weak_supervisors"]["late"] = {"kind": "probe", "model": "tiny-s0", "revision": "step64", "layer": 7}
-    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 7 \(index\) is not among extraction.layers"):
+    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 7 \(index\) is not stored: extraction.layers"):
         check_config(config)
     config["extraction"]["layers"] = [1, 3.0]
     with pytest.raises(ConfigError, match=r"extraction.layers: layer 3.0 is not allowed: a float is a relative depth"):
         check_config(config)
     config["extraction"]["layers"] = [1, 2]
     config["weak_supervisors"]["late"].update(layer=1.0)  # the last layer's depth, not index 1
-    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 1.0 \(relative depth\) is not among"):
+    with pytest.raises(ConfigError, match=r"weak_supervisors.late.layer 1.0 \(relative depth\) is not stored"):
         check_config(config)
     config["weak_supervisors"]["late"].update(layer=1, revision="step65")
     with pytest.raises(ConfigError, match=r"weak_supervisors\.late: revision 'step65' is not in the schedule"):
@@ -191,14 +191,36 @@ def test_a_layer_neither_index_nor_depth_is_refused_naming_it(section, values, m
 def test_the_schema_takes_indices_and_depths_and_refuses_other_floats():
     layers = {"$defs": SCHEMA["$defs"], **SCHEMA["properties"]["extraction"]["properties"]["layers"]}
     jsonschema.validate([-1, 3, 0.0, 0.5, 1.0], layers)
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate([1.5], layers)
+    jsonschema.validate("all", layers)
+    for wrong in ([1.5], "every"):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(wrong, layers)
 
 
 def test_a_section_names_an_unknown_key_and_the_allowed_ones():
-    allowed = r"\['Cs', 'cv_folds', 'objectives', 'seed'\]"
+    allowed = r"\['Cs', 'cv_folds', 'layers', 'objectives', 'pooling', 'seed'\]"
     with pytest.raises(ConfigError, match=rf"probes: unknown key 'cs'; allowed: {allowed}"):
         ProbeConfig.from_mapping({"cs": [1.0]})
+
+
+def test_probed_layers_and_pooling_must_be_stored_naming_what_is():
+    config = copy.deepcopy(DEFAULT)
+    config["extraction"].update(layers=[2, 0.5], poolings=["last", "mean"])
+    config["probes"].update(layers=[0.5], pooling="mean")
+    check_config(config)
+    config["probes"]["layers"] = [2, 1]
+    with pytest.raises(ConfigError, match=r"probes.layers 1 \(index\) is not stored: extraction.layers is \[2, 0.5\]"):
+        check_config(config)
+    config["extraction"]["layers"] = "all"  # every layer is stored
+    check_config(config)
+    config["probes"]["pooling"] = "first"
+    with pytest.raises(ConfigError, match=r"probes.pooling 'first' is not stored: extraction.poolings is "
+                                          r"\['last', 'mean'\]"):
+        check_config(config)
+    with pytest.raises(ConfigError, match=r"extraction.layers 'every' is not allowed: use 'all' or a list"):
+        ExtractionConfig.from_mapping({"layers": "every"})
+    with pytest.raises(ConfigError, match=r"extraction.poolings \['last', 'last'\] is not allowed"):
+        ExtractionConfig.from_mapping({"layers": [1], "poolings": ["last", "last"]})
 
 
 def test_probe_objectives_are_checked_by_name():

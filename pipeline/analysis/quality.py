@@ -22,14 +22,17 @@ FeatureLoader = Callable[[str, str, str, int, Sequence[str]], np.ndarray]
 """(model, revision, task, layer, ids) -> that revision's features of the examples `ids`, in order."""
 
 
-def feature_loader(activations: Mapping[tuple[str, str], str], task_tables: Mapping[str, str]) -> FeatureLoader:
+def feature_loader(
+    activations: Mapping[tuple[str, str], str], task_tables: Mapping[str, str], pooling: str | None = None
+) -> FeatureLoader:
     """A FeatureLoader over the activations files {(model, revision): path} and the task tables
-    {task: path} they were extracted for: only the asked layer is read."""
+    {task: path} they were extracted for, in the probed `pooling` (None: the first stored): only
+    the asked layer is read."""
     ids_of = {task: pd.read_parquet(path, columns=["id"])["id"] for task, path in task_tables.items()}
 
     def load(model: str, revision: str, task: str, layer: int, ids: Sequence[str]) -> np.ndarray:
         stored = ids_of[task]
-        by_layer, _ = load_task_features(activations[(model, revision)], task, stored.tolist(), layers=[layer])
+        by_layer, _ = load_task_features(activations[(model, revision)], task, stored.tolist(), [layer], pooling)
         rows = pd.Index(stored).get_indexer(list(ids))
         if (rows < 0).any():
             raise ValueError(f"{len(ids)} examples asked of task {task!r}: {(rows < 0).sum()} are not in its table")

@@ -20,10 +20,10 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModel, AutoTokenizer
 
+from pipeline.config import POOLINGS
 from pipeline.extraction.store import LayerSpec, resolve_layers
 from pipeline.tasks.splits import DEFAULT_TRUNCATION_SIDE, TRUNCATION_SIDES
 
-POOLINGS = ("last", "first", "mean")
 PADDING_SIDES = ("right", "left")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -189,8 +189,10 @@ class Extractor:
             batch["position_ids"] = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
         return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
 
-    def _pooled_batch(self, batch: dict[str, torch.Tensor], layers: list[int], pooling: str) -> dict[int, torch.Tensor]:
-        """One forward that runs only the blocks the requested layers need."""
+    def _pooled_batch(
+        self, batch: dict[str, torch.Tensor], layers: list[int], poolings: Sequence[str]
+    ) -> dict[tuple[str, int], torch.Tensor]:
+        """One forward that runs only the blocks the requested layers need; {(pooling, layer): states}."""
         mask, pooled = batch["attention_mask"], {}
         inner = [layer for layer in layers if layer < self.num_layers]
         stop = max(inner) if self.num_layers not in layers else None  # None: full forward
@@ -198,7 +200,8 @@ class Extractor:
         def capture(index: int):
             def hook(module, args, kwargs):
                 hidden = args[0] if args else kwargs["hidden_states"]
-                pooled[index] = pool(hidden, mask, pooling)  # hidden_states[i] is block i's input
+                for pooling in poolings:  # hidden_states[i] is block i's input
+                    pooled[pooling, index] = pool(hidden, mask, pooling)
                 if index == stop:
                     raise _StopForward
 
@@ -207,7 +210,8 @@ class Extractor:
         handles = [self.blocks[i].register_forward_pre_hook(capture(i), with_kwargs=True) for i in inner]
         try:
             output = self.model(**batch, use_cache=False)
-            pooled[self.num_layers] = pool(output.last_hidden_state, mask, pooling)
+            for pooling in poolings:
+                pooled[pooling, self.num_layers] = pool(output.last_hidden_state, mask, pooling)
         except _StopForward:
             pass
         finally:
@@ -219,21 +223,23 @@ class Extractor:
     def extract(
         self,
         texts: Sequence[str],
-        layers: Sequence[LayerSpec],
-        pooling: str = "last",
+        layers: Sequence[LayerSpec] | str,
+        poolings: Sequence[str] = ("last",),
         batch_size: int = 64,
         max_length: int = 512,
         max_tokens: int | None = None,
         truncation_side: str = DEFAULT_TRUNCATION_SIDE,
         desc: str = "extracting",
         progress: bool = True,
-    ) -> dict[int, np.ndarray]:
-        """Pooled states {layer: (n, dim) float32}, rows in the order of `texts`.
-        `layers` are indices or relative depths (store.resolve_layers); `batch_size` caps texts per
+    ) -> dict[str, dict[int, np.ndarray]]:
+        """Pooled states {pooling: {layer: (n, dim) float32}}, rows in the order of `texts`, every
+        pooling from the same forward passes. `layers` are indices or relative depths, or "all"
+        (store.resolve_layers); `batch_size` caps texts per
         batch, `max_tokens` padded tokens per batch (None: the device's default, DEFAULT_MAX_TOKENS);
         `truncation_side` is the end cut from texts over `max_length` tokens (the task's)."""
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling {pooling!r} is not allowed: use one of {POOLINGS}")
+        unknown = [p for p in poolings if p not in POOLINGS]
+        if unknown or not poolings:
+            raise ValueError(f"poolings {list(poolings)!r} are not allowed: use some of {list(POOLINGS)}")
         layers = resolve_layers(layers, self.num_layers)
         encoded = self._encode(texts, max_length, truncation_side)
         lengths = [len(ids) for ids in encoded]
@@ -241,12 +247,12 @@ class Extractor:
             raise ValueError(f"{desc}: text {lengths.index(0)} has no tokens; every text needs at least one")
         if max_tokens is None:
             max_tokens = DEFAULT_MAX_TOKENS[self.device.split(":")[0]]
-        out = {layer: np.zeros((len(texts), self.hidden_size), np.float32) for layer in layers}
+        out = {p: {layer: np.zeros((len(texts), self.hidden_size), np.float32) for layer in layers} for p in poolings}
         with tqdm(total=sum(lengths), desc=desc, unit="tok", unit_scale=True, mininterval=5,
                   disable=not progress) as bar:
             for rows in token_budget_batches(lengths, max_tokens, batch_size):
-                pooled = self._pooled_batch(self._collate([encoded[i] for i in rows]), layers, pooling)
-                for layer in layers:  # written as each batch ends: no batch's states outlive it
-                    out[layer][rows] = pooled[layer].float().cpu().numpy()
+                pooled = self._pooled_batch(self._collate([encoded[i] for i in rows]), layers, poolings)
+                for (pooling, layer), states in pooled.items():  # written as each batch ends
+                    out[pooling][layer][rows] = states.float().cpu().numpy()
                 bar.update(sum(lengths[i] for i in rows))
         return out

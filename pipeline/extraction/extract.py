@@ -24,8 +24,8 @@ def write_activations(
     tokenizer: str | Path | None = None,
     truncation_sides: Mapping[str, str] | None = None,
 ) -> None:
-    """The extraction job: load the checkpoint once, pool every task's texts at every layer,
-    store them with metadata. `identity` names the model, revision and commit; `tokenizer` is
+    """The extraction job: load the checkpoint once, pool every task's texts at every stored layer
+    in every stored pooling, store them with metadata. `identity` names the model, revision and commit; `tokenizer` is
     the tokenizer's folder where it is not the checkpoint's; `truncation_sides` the end each task
     cuts from long texts (a task not named: DEFAULT_TRUNCATION_SIDE, as in its task table)."""
     extractor = Extractor(checkpoint, dtype=extraction.dtype, device=extraction.device, tokenizer_path=tokenizer)
@@ -37,7 +37,7 @@ def write_activations(
         features[task] = extractor.extract(
             table["text"].tolist(),
             layers,
-            pooling=extraction.pooling,
+            poolings=extraction.poolings,
             batch_size=extraction.batch_size,
             max_length=extraction.max_length,
             max_tokens=extraction.max_tokens,
@@ -51,11 +51,11 @@ def write_activations(
         "layer_specs": list(extraction.layers),  # as configured: indices and depths
         "truncation_side": sides,
         "num_layers": extractor.num_layers,
-        "pooling": extraction.pooling,
+        "poolings": list(extraction.poolings),
         "dtype": extractor.dtype,  # resolved: what the states were computed in
         "device": extractor.device,
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),  # the job's GPUs (extraction/gpus.py)
         "n": n,
         "ids_digest": digests,
     }
-    save_activations(out, features, metadata)
+    save_activations(out, features, metadata, extraction.storage_dtype)

@@ -1,5 +1,7 @@
 """Storage of pooled activations: one safetensors file per (model, revision) holding every
-task and layer, with JSON metadata (model, revision, commit, layers, pooling, dtype, n, ids).
+task, pooling and layer, with JSON metadata (model, revision, commit, layers, poolings, dtype, n,
+ids, each tensor's storage dtype and the bytes stored). Stored in float16 (or bfloat16, float32),
+always read back as float32.
 
 Numpy-only, so that jobs that read activations need not import torch or transformers.
 """
@@ -16,7 +18,7 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
-from pipeline.config import check_layer_spec
+from pipeline.config import ALL_LAYERS, check_layer_spec
 from pipeline.io import atomic_path
 
 LayerSpec = int | float
@@ -42,9 +44,11 @@ def resolve_layer(spec: LayerSpec, num_layers: int, model: str | None = None) ->
     return index
 
 
-def resolve_layers(layers: Sequence[LayerSpec], num_layers: int, model: str | None = None) -> list[int]:
-    """Configured layers (indices and depths) as sorted, distinct indices into hidden_states:
-    specs that land on the same layer of this model (e.g. -1 and 1.0) are stored once."""
+def resolve_layers(layers: Sequence[LayerSpec] | str, num_layers: int, model: str | None = None) -> list[int]:
+    """Configured layers (indices and depths, or "all") as sorted, distinct indices into
+    hidden_states: specs that land on the same layer of this model (e.g. -1 and 1.0) are stored once."""
+    if layers == ALL_LAYERS:
+        return list(range(num_layers + 1))
     return sorted({resolve_layer(spec, num_layers, model) for spec in layers})
 
 
@@ -58,37 +62,88 @@ def ids_digest(ids: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 
-def tensor_key(task: str, layer: int) -> str:
-    return f"{task}/layer{layer}"
+def tensor_key(task: str, pooling: str, layer: int) -> str:
+    return f"{task}/{pooling}/layer{layer}"
+
+
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+def to_bfloat16_bits(array: np.ndarray) -> np.ndarray:
+    """float32 → bfloat16 (round to nearest even) as its uint16 bit patterns: numpy has no bfloat16."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def encode(array: np.ndarray, storage_dtype: str) -> tuple[np.ndarray, str]:
+    """(what is written, its dtype): float16 falls back to bfloat16 where a value is beyond its range."""
+    array = np.asarray(array, dtype=np.float32)
+    if storage_dtype == "float16" and np.nanmax(np.abs(array), initial=0.0) > FLOAT16_MAX:
+        storage_dtype = "bfloat16"
+    if storage_dtype == "bfloat16":
+        return to_bfloat16_bits(array), storage_dtype
+    return np.ascontiguousarray(array, dtype=storage_dtype), storage_dtype
+
+
+def decode(stored: np.ndarray, storage_dtype: str) -> np.ndarray:
+    return from_bfloat16_bits(stored) if storage_dtype == "bfloat16" else stored.astype(np.float32)
 
 
 def save_activations(
-    path: str | Path, features: Mapping[str, Mapping[int, np.ndarray]], metadata: Mapping[str, object]
-) -> None:
-    """Write {task: {layer: array}} atomically, with JSON-encoded metadata."""
-    tensors = {
-        tensor_key(task, layer): np.ascontiguousarray(array, dtype=np.float32)
-        for task, by_layer in features.items()
-        for layer, array in by_layer.items()
-    }
+    path: str | Path,
+    features: Mapping[str, Mapping[str, Mapping[int, np.ndarray]]],
+    metadata: Mapping[str, object],
+    storage_dtype: str = "float16",
+) -> int:
+    """Write {task: {pooling: {layer: array}}} atomically in `storage_dtype`, with JSON-encoded
+    metadata (plus each tensor's dtype and the bytes stored); return the bytes stored."""
+    tensors, dtypes = {}, {}
+    for task, by_pooling in features.items():
+        for pooling, by_layer in by_pooling.items():
+            for layer, array in by_layer.items():
+                key = tensor_key(task, pooling, layer)
+                tensors[key], dtypes[key] = encode(array, storage_dtype)
+    stored_bytes = sum(t.nbytes for t in tensors.values())
+    metadata = {**metadata, "tensor_dtypes": dtypes, "stored_bytes": stored_bytes}
     with atomic_path(path) as partial:
         save_file(tensors, str(partial), metadata={k: json.dumps(v) for k, v in metadata.items()})
+    return stored_bytes
+
+
+def read_metadata(path: str | Path) -> dict[str, object]:
+    """A stored file's metadata, without reading its tensors."""
+    with safe_open(str(path), framework="numpy") as f:
+        return {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
 
 
 def load_activations(
-    path: str | Path, task: str, layers: Collection[int] | None = None
+    path: str | Path, task: str, layers: Collection[int] | None = None, pooling: str | None = None
 ) -> tuple[dict[int, np.ndarray], dict[str, object]]:
-    """Read one task's {layer: array} (every stored layer, or only `layers`) and the file's metadata."""
+    """Read one task's {layer: float32 array} of one stored pooling (default: the first stored) at
+    every stored layer, or only `layers`, and the file's metadata."""
     with safe_open(str(path), framework="numpy") as f:
         metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
-        prefix = f"{task}/layer"
+        if "poolings" not in metadata:
+            raise KeyError(f"{path} was written by an older version (one pooling, float32); delete it so that it "
+                           "is extracted again")
+        poolings = metadata["poolings"]
+        pooling = pooling or (poolings[0] if poolings else None)
+        if pooling not in poolings:
+            raise KeyError(f"{path} stores no {pooling!r} pooling; it stores {poolings} (extraction.poolings)")
+        prefix = f"{task}/{pooling}/layer"
         stored = {int(k[len(prefix) :]): k for k in f.keys() if k.startswith(prefix)}  # noqa: SIM118
         if not stored:
             raise KeyError(f"{path} holds no activations for task {task!r}")
         missing = sorted(set(layers or ()) - set(stored))
         if missing:
-            raise KeyError(f"{path} holds no layer {missing} of task {task!r}; it holds {sorted(stored)}")
-        by_layer = {layer: f.get_tensor(key) for layer, key in stored.items() if layers is None or layer in layers}
+            raise KeyError(f"{path} stores no layer {missing} of task {task!r}; it stores layers {sorted(stored)} "
+                           "(extraction.layers)")
+        by_layer = {layer: decode(f.get_tensor(key), metadata["tensor_dtypes"][key])
+                    for layer, key in stored.items() if layers is None or layer in layers}
     return by_layer, metadata
 
 
@@ -103,11 +158,11 @@ def check_alignment(metadata: Mapping[str, object], task: str, ids: Sequence[str
 
 
 def load_task_features(
-    path: str | Path, task: str, ids: Sequence[str], layers: Collection[int] | None = None
+    path: str | Path, task: str, ids: Sequence[str], layers: Collection[int] | None = None, pooling: str | None = None
 ) -> tuple[dict[int, np.ndarray], dict[str, object]]:
-    """One task's {layer: array (n, dim)} (every stored layer, or only `layers`) and the file's
+    """One task's {layer: array (n, dim)} of one pooling (load_activations), and the file's
     metadata, checked to be of the examples `ids` in that order."""
-    by_layer, metadata = load_activations(path, task, layers)
+    by_layer, metadata = load_activations(path, task, layers, pooling)
     check_alignment(metadata, task, ids, path)
     return by_layer, metadata
 

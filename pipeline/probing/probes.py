@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.config import MetricsConfig, ProbeConfig
-from pipeline.extraction.store import load_task_features, relative_depth
+from pipeline.extraction.store import load_task_features, read_metadata, relative_depth, resolve_layers
 from pipeline.io import write_table
 from pipeline.probing.logistic import fit_probes
 from pipeline.probing.metrics import (
@@ -96,6 +96,14 @@ def revision_metrics(predictions: pd.DataFrame, metrics: MetricsConfig) -> dict[
     return row
 
 
+def probed_layers(probes: ProbeConfig, activations_path: str) -> list[int] | None:
+    """The stored layers that probes.layers resolves to in this file's model (None: every stored one)."""
+    if probes.layers is None:
+        return None
+    metadata = read_metadata(activations_path)
+    return resolve_layers(probes.layers, metadata["num_layers"], model=metadata.get("model"))
+
+
 def write_probe_results(
     activations_path: str,
     task_paths: Mapping[str, str],
@@ -114,7 +122,8 @@ def write_probe_results(
         table = pd.read_parquet(task_path)
         weak = {supervisor: pd.read_parquet(path).set_index("id").loc[table["id"], "p_weak"].to_numpy()
                 for (supervisor, name), path in weak_paths.items() if name == task}
-        by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
+        by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist(),
+                                                probed_layers(probes, activations_path), probes.pooling)
         for row, preds in evaluate_layers(dict(sorted(by_layer.items())), table, weak, probes, metrics):
             # the layer's relative depth: comparable across models of different depth
             depth = relative_depth(row["layer"], metadata["num_layers"])

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegressionCV
 
 from pipeline.config import ProbeConfig, WeakSupervisorConfig
-from pipeline.extraction.store import load_task_features, resolve_layers
+from pipeline.extraction.store import load_task_features, read_metadata, resolve_layers
 from pipeline.io import write_table
 from pipeline.probing.logistic import LogisticProbe
 
@@ -148,6 +148,7 @@ def write_weak_labels(
     table = pd.read_parquet(task_path)
     features = None
     if activations_path is not None:
-        by_layer, metadata = load_task_features(activations_path, task, table["id"].tolist())
-        features = by_layer[weak_layer(spec, metadata, activations_path)]
+        layer = weak_layer(spec, read_metadata(activations_path), activations_path)
+        by_layer, _ = load_task_features(activations_path, task, table["id"].tolist(), [layer], probes.pooling)
+        features = by_layer[layer]
     write_table(weak_labels(table, spec, probes, features), out)

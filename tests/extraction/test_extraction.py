@@ -120,10 +120,10 @@ def test_activation_of_a_text_does_not_depend_on_its_batch(checkpoint_root, smal
     texts = small_documents["text"].tolist()[:40]
     lengths = [len(ids) for ids in extractor.tokenizer(texts)["input_ids"]]
     assert len(set(lengths)) > 5  # batches really are padded
-    together = extractor.extract(texts, [0, 1, 2], pooling=pooling, batch_size=16, progress=False)
-    tight = extractor.extract(texts, [0, 1, 2], pooling=pooling, max_tokens=100, progress=False)
+    together = extractor.extract(texts, [0, 1, 2], poolings=[pooling], batch_size=16, progress=False)[pooling]
+    tight = extractor.extract(texts, [0, 1, 2], poolings=[pooling], max_tokens=100, progress=False)[pooling]
     for i in (0, 7, 39, int(np.argmin(lengths))):
-        alone = extractor.extract([texts[i]], [0, 1, 2], pooling=pooling, batch_size=1, progress=False)
+        alone = extractor.extract([texts[i]], [0, 1, 2], poolings=[pooling], batch_size=1, progress=False)[pooling]
         for layer in (0, 1, 2):
             np.testing.assert_allclose(together[layer][i], alone[layer][0], atol=1e-4)
             np.testing.assert_allclose(tight[layer][i], alone[layer][0], atol=1e-4)
@@ -136,7 +136,7 @@ def test_left_and_right_padding_agree(checkpoint_root, small_documents):
         for side in ("right", "left")
     )
     for layer in (1, 2):
-        np.testing.assert_allclose(left[layer], right[layer], atol=1e-4)
+        np.testing.assert_allclose(left["last"][layer], right["last"][layer], atol=1e-4)
 
 
 def tiny_model(kind: str, vocab_size: int) -> torch.nn.Module:
@@ -157,7 +157,7 @@ def test_early_stop_reproduces_output_hidden_states(word_tokenizer, small_docume
         block.register_forward_hook(lambda m, a, o, i=i: ran.append(i)) for i, block in enumerate(extractor.blocks)
     ]
     pooling = "first" if kind in ENCODERS else "last"
-    ours = extractor.extract(texts, layers, pooling=pooling, batch_size=64, progress=False)
+    ours = extractor.extract(texts, layers, poolings=[pooling], batch_size=64, progress=False)[pooling]
     for hook in hooks:
         hook.remove()
     deepest = max(layers)
@@ -179,9 +179,9 @@ def test_long_texts_lose_the_end_their_task_cuts(word_tokenizer, side, kept):
     extractor = Extractor(None, device="cpu", model=tiny_model("gpt_neox", len(word_tokenizer)),
                           tokenizer=word_tokenizer)
     for pooling in ("last", "first", "mean"):
-        cut = extractor.extract([" ".join(words)], [1, 4], pooling=pooling, max_length=4, truncation_side=side,
-                                progress=False)
-        alone = extractor.extract([" ".join(words[kept])], [1, 4], pooling=pooling, progress=False)
+        cut = extractor.extract([" ".join(words)], [1, 4], poolings=[pooling], max_length=4, truncation_side=side,
+                                progress=False)[pooling]
+        alone = extractor.extract([" ".join(words[kept])], [1, 4], poolings=[pooling], progress=False)[pooling]
         for layer in (1, 4):
             np.testing.assert_allclose(cut[layer], alone[layer], atol=1e-5)
     assert word_tokenizer.truncation_side == "right"  # the shared tokenizer is left as it was
@@ -217,11 +217,12 @@ def test_truncation_keeps_the_special_tokens_of_real_tokenizers(make, start, end
     extractor = Extractor(None, device="cpu", model=tiny_model("bert", len(tokenizer)), tokenizer=tokenizer)
     ids = extractor._encode([" ".join(WORDS)], max_length=8, side=side)[0]
     assert tokenizer.convert_ids_to_tokens(ids) == [*start, *WORDS[kept], *end]
+    # both poolings from the same forward passes
+    cut = extractor.extract([" ".join(WORDS)], [2], poolings=["first", "last"], max_length=8, truncation_side=side,
+                            progress=False)
+    alone = extractor.extract([" ".join(WORDS[kept])], [2], poolings=["first", "last"], progress=False)
     for pooling in ("first", "last"):
-        cut = extractor.extract([" ".join(WORDS)], [2], pooling=pooling, max_length=8, truncation_side=side,
-                                progress=False)
-        alone = extractor.extract([" ".join(WORDS[kept])], [2], pooling=pooling, progress=False)
-        np.testing.assert_allclose(cut[2], alone[2], atol=1e-5)
+        np.testing.assert_allclose(cut[pooling][2], alone[pooling][2], atol=1e-5)
 
 
 def test_an_unknown_truncation_side_is_refused(word_tokenizer):
@@ -254,6 +255,7 @@ def test_written_activations_round_trip_with_metadata(tmp_path, checkpoint_root,
     assert sorted(layers) == [1, 2] and layers[2].shape == (30, 32)
     assert meta["revision"] == "step0" and meta["n"] == {"t": 30} and meta["layers"] == [1, 2]
     assert meta["dtype"] == "float32" and meta["device"] == "cpu"  # the resolved policy is recorded
+    assert meta["poolings"] == ["last"] and set(meta["tensor_dtypes"].values()) == {"float16"}  # the defaults
     assert meta["layer_specs"] == [-1, 1] and meta["truncation_side"] == {"t": "left"}  # the tables' default
     assert meta["ids_digest"]["t"] == ids_digest(table["id"].tolist())
     check_alignment(meta, "t", table["id"].tolist(), out)

@@ -36,8 +36,8 @@ def trajectory(tmp_path_factory) -> dict[int, dict[str, float]]:
              seed=9)
     table = make_splits(generate_documents(spec, 3600, stream=1), "latent", {"A": 1000, "B": 1000, "test": 1000})
     texts, labels = table["text"].tolist(), table["label"].to_numpy().astype(float)
-    features = {s: Extractor(root / "student" / f"step{s}").extract(texts, [2])[2] for s in STEPS}
-    supervisor = Extractor(root / "supervisor" / "step0").extract(texts, [2])[2]
+    features = {s: Extractor(root / "student" / f"step{s}").extract(texts, [2])["last"][2] for s in STEPS}
+    supervisor = Extractor(root / "supervisor" / "step0").extract(texts, [2])["last"][2]
     in_a = (table["split"] == "A").to_numpy()
     weak = LogisticProbe(cs=PROBES.Cs, folds=PROBES.cv_folds).fit(supervisor[in_a], labels[in_a])
     p_weak = weak.predict_proba(supervisor)

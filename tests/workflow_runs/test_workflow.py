@@ -71,13 +71,13 @@ def test_lint_is_clean(small_run):
     ("edit", "expected"),
     [
         (lambda c: c["probes"].update(bogus_key=1), "'bogus_key' was unexpected"),
-        (lambda c: c["extraction"].update(layers="x"), "'x' is not of type 'array'"),
+        (lambda c: c["extraction"].update(layers="x"), "'x' is not valid under any of the given schemas"),
         (lambda c: c["models"]["tiny-s0"].update(revisions=["step3"]),
          "revision 'step3' is not in the schedule (8 revisions); nearest: step2, step4"),
         (lambda c: c["weak_supervisors"]["init-s9"].update(model="nope"),
          "weak_supervisors.init-s9.model 'nope' is not a key of models"),
     ],
-    ids=["unknown-key", "layers-not-a-list", "revision-not-in-schedule", "unknown-weak-model"],
+    ids=["unknown-key", "layers-neither-all-nor-a-list", "revision-not-in-schedule", "unknown-weak-model"],
 )
 def test_broken_config_fails_fast_naming_the_problem(tmp_path, edit, expected):
     config = small_config()
@@ -114,13 +114,33 @@ def test_probe_setting_reruns_probes_and_aggregation_only(small_run):
                     "all": 1}
 
 
+@pytest.mark.parametrize(("edit", "weak"), [({"layers": [2]}, set()), ({"pooling": "last"}, {"weak_supervisor"})])
+def test_probing_another_stored_subset_reruns_no_extraction(small_run, edit, weak):
+    """Layers 1 and 2 (last pooling) are stored: probing a subset of them, or naming the stored
+    pooling, plans probes and what follows, and no extraction (a probe supervisor reads the probed
+    pooling, so it is refit where that changes)."""
+    config = small_config()
+    config["probes"].update(edit)
+    assert set(planned_jobs(small_run, config)) == {"probes_tiny_s0", "metrics_table", "analysis", "figures", "all",
+                                                     *weak}
+
+
+def test_probing_a_layer_that_is_not_stored_fails_naming_the_stored_ones(small_run):
+    config = small_config()
+    config["probes"]["layers"] = [3]
+    (small_run / "edited.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(small_run, "-n", "--configfile", "edited.yaml")
+    assert result.returncode != 0
+    assert "probes.layers 3 (index) is not stored: extraction.layers is [1, 2]" in result.stdout + result.stderr
+
+
 def test_metric_setting_leaves_the_weak_supervisor_alone(small_run):
     config = small_config()
     config["metrics"]["pgr_min_margin"] = 0.05
     assert set(planned_jobs(small_run, config)) == {"probes_tiny_s0", "metrics_table", "analysis", "figures", "all"}
 
 
-@pytest.mark.parametrize("edit", [{"layers": [2]}, {"pooling": "mean"}])
+@pytest.mark.parametrize("edit", [{"layers": [2]}, {"poolings": ["last", "mean"]}, {"storage_dtype": "float32"}])
 def test_extraction_setting_reruns_extraction_not_pre_training(small_run, edit):
     config = small_config()
     config["extraction"].update(edit)

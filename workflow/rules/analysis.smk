@@ -28,6 +28,7 @@ rule analysis:
     params:
         revisions=lambda wildcards: revision_pairs(),
         tasks=TASKS,
+        pooling=PROBES.pooling,
         analysis=as_params(ANALYSIS),
         metrics=as_params(METRICS),
         trajectories=trajectories(config),

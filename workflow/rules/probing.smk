@@ -11,7 +11,8 @@ rule weak_supervisor:
         "../../environment.yml"
     params:
         spec=lambda wc: as_params(WEAK_SUPERVISORS[wc.supervisor]),
-        probes=as_params(PROBES),
+        # what the W2S probes alone use stays out: changing it leaves the weak labels alone
+        probes={k: v for k, v in as_params(PROBES).items() if k not in ("layers", "objectives")},
     script:
         "../scripts/weak_supervisor.py"
 

@@ -24,5 +24,5 @@ with timed_work():
         snakemake.params.sizes,
         dict(snakemake.output.items()),
         n_jobs=snakemake.threads,
-        features=feature_loader(activations, tasks),
+        features=feature_loader(activations, tasks, snakemake.params.pooling),
     )
