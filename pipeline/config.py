@@ -89,6 +89,10 @@ class HubConfig(Section):
     """Tries of a hub call on 5xx answers and network failures."""
     backoff_s: float = 1.0
     """Wait before the first retry, doubled for each further one."""
+    prefetch: int = 1
+    """Hub revisions downloaded ahead of the one being extracted (0: download, then extract)."""
+    lanes: int = 1
+    """Download-then-extract chains, each holding at most prefetch + 1 checkpoints on disk."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ def weak_labels(supervisor: str = "{supervisor}", task: str = "{task}") -> str:
     return f"{RESULTS}/weak/{supervisor}/{task}.parquet"
 
 
+def download_record(model: str = "{model}", revision: str = "{revision}") -> str:
+    """Where a downloaded hub checkpoint is, for the extraction that reads it (a temporary file)."""
+    return f"{RESULTS}/downloaded/{model}/{revision}.json"
+
+
 def activations(model: str = "{model}", revision: str = "{revision}") -> str:
     return f"{RESULTS}/activations/{model}/{revision}.safetensors"
 

@@ -14,8 +14,8 @@ the largest of the others).
 Extraction time is an upper bound: every text at `extraction.max_length` tokens, 2 × parameters
 (embeddings included) FLOPs per token, at the FLOP rate of each device kind in
 `resources/extraction_rates.yaml` (each rate says where it comes from). Peak disk is per running
-extraction: the checkpoints on disk at once (`hub.prefetch` + 1) times the largest, times --slots;
-with `hub.keep_checkpoints` every download stays in the cache.
+extraction lane: the checkpoints on disk at once (`hub.prefetch` + 1) times the largest, times
+--slots (default `hub.lanes`); with `hub.keep_checkpoints` every download stays in the cache.
 """
 
 from __future__ import annotations
@@ -146,10 +146,13 @@ def tokens_per_revision(config: Mapping) -> int:
     return texts * config["extraction"]["max_length"]
 
 
-def plan_table(config: Mapping, plans: Sequence[ModelPlan], rates: Mapping[str, dict], slots: int) -> pd.DataFrame:
-    """One row per model, and a total row."""
+def plan_table(
+    config: Mapping, plans: Sequence[ModelPlan], rates: Mapping[str, dict], slots: int | None = None
+) -> pd.DataFrame:
+    """One row per model, and a total row; `slots` extractions at once (default: hub.lanes)."""
     hub = HubConfig.from_mapping(config["hub"])
-    on_disk = config["hub"].get("prefetch", 0) + 1  # checkpoints one extraction holds at once
+    slots = slots or hub.lanes
+    on_disk = hub.prefetch + 1  # checkpoints one lane holds at once (pipeline/checkpoints/prefetch.py)
     tokens = tokens_per_revision(config)
     rows = []
     for p in plans:
@@ -207,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--configfile", required=True)
     parser.add_argument("--sizes", help="a TSV of published checkpoint sizes (repo, bytes, source), instead of the hub")
     parser.add_argument("--rates", default=RATES, help=f"FLOP rates per device kind (default: {RATES})")
-    parser.add_argument("--slots", type=int, default=1, help="extractions running at once (e.g. GPUs)")
+    parser.add_argument("--slots", type=int, help="extractions running at once, e.g. GPUs (default: hub.lanes)")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table instead of a plain one")
     parser.add_argument("--json", help="also write the table as JSON records here")
     args = parser.parse_args(argv)
@@ -230,7 +233,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(markdown(table, rates) if args.markdown else table.to_string(index=False))
     for rate in rates.values():
         print(f"{rate['label']}: {rate['flops_per_s']:.3g} FLOP/s, {rate['basis']} ({rate['source']})")
-    print(f"tokens per revision at most {tokens_per_revision(config):,}; slots {args.slots}; "
+    print(f"tokens per revision at most {tokens_per_revision(config):,}; "
+          f"slots {args.slots or config['hub']['lanes']}, each holding hub.prefetch + 1 = "
+          f"{config['hub']['prefetch'] + 1} checkpoints; "
           f"sizes: {'the hub' if published is None else args.sizes}")
     for line in unknown:
         print(line)

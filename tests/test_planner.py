@@ -87,7 +87,7 @@ def test_planner_bytes_equal_the_served_sizes_and_exclusions_are_the_preflights(
         adaptive, = _plan(url, tmp_path, ADAPTIVE_REPO, {"adaptive": {"coarse": 6, "budget": 7}})
     assert not [r for r in hub.requests if "/resolve/" in r]  # sizes from the listing, no file fetched
 
-    on_disk = load_config(tmp_path / "config.yaml")["hub"].get("prefetch", 0) + 1  # the schema's default
+    on_disk = load_config(tmp_path / "config.yaml")["hub"]["prefetch"] + 1  # the schema's default
     assert fixed["revisions"] == 5 and fixed["extracted"] == "5"
     assert fixed["download_bytes_low"] == fixed["download_bytes_high"] == sum(fetched[n] for n in NAMES)
     assert fixed["peak_disk_bytes"] == 2 * on_disk * max(fetched.values())

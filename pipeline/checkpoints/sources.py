@@ -16,9 +16,15 @@ from typing import Protocol
 from pipeline.checkpoints.hub import RemoteFile, checkpoint_files, list_files, resolve_commit
 from pipeline.checkpoints.retries import with_retries
 from pipeline.config import HubConfig
-from pipeline.io import file_sha256
+from pipeline.io import atomic_path, file_sha256
 
 log = logging.getLogger(__name__)
+
+# huggingface_hub writes a download in chunks of constants.DOWNLOAD_CHUNK_SIZE (10 MiB) and, when a
+# transfer drops, resumes from the last whole chunk written: what it had received of the chunk in
+# progress is fetched again. 1 MiB bounds that waste per drop to 2% of a 50 MB file (Pythia-14M's
+# weights are 53 MB), at no measurable cost in write calls.
+RESUME_CHUNK_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,21 @@ class Checkpoint:
     @property
     def tokenizer_folder(self) -> Path:
         return self.tokenizer or self.folder
+
+
+def write_checkpoint_record(checkpoint: Checkpoint, path: str | Path) -> None:
+    """Record where a download lies, for the extraction job that reads it (the download rule's output)."""
+    record = {"folder": str(checkpoint.folder), "commit": checkpoint.commit, "temporary": checkpoint.temporary,
+              "tokenizer": None if checkpoint.tokenizer is None else str(checkpoint.tokenizer)}
+    with atomic_path(path) as partial:
+        Path(partial).write_text(json.dumps(record, indent=1))
+
+
+def read_checkpoint_record(path: str | Path) -> Checkpoint:
+    record = json.loads(Path(path).read_text())
+    tokenizer = record["tokenizer"]
+    return Checkpoint(Path(record["folder"]), record["commit"], record["temporary"],
+                      None if tokenizer is None else Path(tokenizer))
 
 
 class CheckpointSource(Protocol):
@@ -138,6 +159,7 @@ class HubSource:
     def fetch(self, revision: str) -> Checkpoint:
         from huggingface_hub import constants, snapshot_download
 
+        constants.DOWNLOAD_CHUNK_SIZE = RESUME_CHUNK_BYTES  # read by each download as it starts
         repo_id, branch = self._where(revision)
         if constants.HF_HUB_OFFLINE:  # a pre-filled cache, e.g. on nodes without network
             folder = snapshot_download(repo_id, revision=branch, cache_dir=self.settings.cache_dir)

@@ -12,8 +12,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from pipeline.checkpoints.sources import RESUME_CHUNK_BYTES
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
 from tests.fakes.hub_server import commit_of, folder_files, serve
 
@@ -93,6 +95,32 @@ def test_temporary_download_survives_faults_and_is_deleted_on_release(checkpoint
     gets = [r for r in _resolves(hub) if r.startswith("GET")]
     assert len(gets) == 4  # 503, 503, the dropped transfer, its resumption
     assert "retry 2/4" in result.stderr  # the two 503s were retried with backoff
+
+
+
+def test_a_dropped_transfer_resumes_so_the_bytes_served_stay_within_2_percent_of_the_bytes_used(
+    checkpoint_root, tmp_path
+):
+    """A 503 and a connection dropped halfway through 64 MiB of weights: huggingface_hub resumes
+    from the last whole chunk it wrote (RESUME_CHUNK_BYTES), so the hub serves at most one chunk
+    more than the files used."""
+    files = {**folder_files(checkpoint_root / "step0"),
+             "model.safetensors": np.random.default_rng(0).bytes(64 * 2**20 + 777_777)}  # half is not chunk-aligned
+    settings = f"download_dir={str(tmp_path / 'downloads')!r}, backoff_s=0.1"
+    with serve({PYTHIA: {"step0": files}}, {"model.safetensors": ["503", "drop"]}) as (url, hub):
+        result = _python(url, f"""
+            import json
+            from pipeline.checkpoints.sources import HubSource
+            from pipeline.config import HubConfig
+            checkpoint = HubSource({PYTHIA!r}, HubConfig({settings})).fetch("step0")
+            print(json.dumps({{"files": sorted(p.name for p in checkpoint.folder.iterdir() if p.is_file())}}))
+        """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not hub.faults["model.safetensors"]  # both faults were served
+    used = sum(len(files[name]) for name in _results(result.stdout)[0]["files"])
+    served = sum(hub.served.values())
+    print(f"served {served:,} bytes for {used:,} bytes of files used: {served / used:.4f}×")  # shown with -s
+    assert used <= served <= used + RESUME_CHUNK_BYTES <= 1.02 * used
 
 
 def test_missing_revision_fails_before_any_download_naming_the_nearest(checkpoint_root, tmp_path):

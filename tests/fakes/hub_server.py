@@ -9,6 +9,9 @@ sha256, as on the hub.
 Faults can be injected into file downloads (GET …/resolve/…): {file name: ["503", "drop", …]}
 is consumed one fault per GET of that file, in order; "503" answers Service Unavailable,
 "drop" sends half of the file and closes the connection.
+
+The hub counts the body bytes it serves per file (`served`, by repo/path), and `bandwidth`
+(bytes per second, shared by all transfers) throttles file downloads, as a real link would.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,14 +55,39 @@ def tree_entry(path: str, body: bytes) -> dict:
     return entry
 
 
+CHUNK = 64 * 1024  # bytes written at a time
+
+
 class Hub:
-    def __init__(self, repos: Mapping[str, Mapping[str, Files]], faults: Mapping[str, Sequence[str]] | None = None):
+    def __init__(
+        self,
+        repos: Mapping[str, Mapping[str, Files]],
+        faults: Mapping[str, Sequence[str]] | None = None,
+        bandwidth: float | None = None,
+    ):
         self.repos = repos
         self.commits = {repo: {b: commit_of(b, f) for b, f in branches.items()} for repo, branches in repos.items()}
         self.faults = {name: deque(kinds) for name, kinds in (faults or {}).items()}
         self.requests: list[str] = []
         self.authorizations: list[str | None] = []
+        self.served: Counter[str] = Counter()  # body bytes sent per "repo/path" of a file download
+        self.bandwidth = bandwidth
         self.lock = threading.Lock()
+        self._link_free_at = time.monotonic()  # the shared link: when its queued bytes are through
+
+    def transmit(self, write, body: bytes, name: str) -> None:
+        """Write `body` in chunks, counting what is sent, at `bandwidth` bytes/s over all transfers."""
+        for start in range(0, len(body), CHUNK):
+            chunk = body[start : start + CHUNK]
+            if self.bandwidth:
+                with self.lock:
+                    self._link_free_at = max(self._link_free_at, time.monotonic()) + len(chunk) / self.bandwidth
+                    wait = self._link_free_at - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            write(chunk)
+            with self.lock:
+                self.served[name] += len(chunk)
 
     def resolve(self, repo: str, revision: str) -> tuple[str, Files] | None:
         """(commit, files) of a branch name or commit of `repo`."""
@@ -138,23 +167,34 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 fault = hub.next_fault(path) if self.command == "GET" else None
                 if fault == "503":
                     return self._send(503, b"Service Unavailable", {"Content-Type": "text/plain"})
+                name = f"{repo}/{path}"
                 if fault == "drop":
-                    return self._drop(body, headers)
+                    return self._drop(body, headers, name)
                 start = self._range_start()
                 if start:
                     headers["Content-Range"] = f"bytes {start}-{len(body) - 1}/{len(body)}"
-                    return self._send(206, body[start:], headers)
-                return self._send(200, body, headers)
+                    return self._send_file(206, body[start:], headers, name)
+                return self._send_file(200, body, headers, name)
             self._error("EntryNotFound", f"no route for {self.path}")
 
-        def _drop(self, body: bytes, headers: Mapping[str, str]) -> None:
+        def _send_file(self, status: int, body: bytes, headers: Mapping[str, str], name: str) -> None:
+            if self.command == "HEAD":
+                return self._send(status, body, headers)
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            hub.transmit(self.wfile.write, body, name)
+
+        def _drop(self, body: bytes, headers: Mapping[str, str], name: str) -> None:
             """Announce the whole file, send half of it, close the connection."""
             self.send_response(200)
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
+            hub.transmit(self.wfile.write, body[: len(body) // 2], name)
             self.wfile.flush()
             self.close_connection = True
 
@@ -169,10 +209,13 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(
-    repos: Mapping[str, Mapping[str, Files]], faults: Mapping[str, Sequence[str]] | None = None
+    repos: Mapping[str, Mapping[str, Files]],
+    faults: Mapping[str, Sequence[str]] | None = None,
+    bandwidth: float | None = None,
 ) -> Iterator[tuple[str, Hub]]:
-    """Serve `repos` on a free loopback port; yield the endpoint URL and the hub (its request log)."""
-    hub = Hub(repos, faults)
+    """Serve `repos` on a free loopback port; yield the endpoint URL and the hub (its request log
+    and bytes served). `bandwidth`: bytes/s shared by all file downloads (None: unthrottled)."""
+    hub = Hub(repos, faults, bandwidth)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import threading
-from pathlib import Path
 
 import pandas as pd
 
+from pipeline.checkpoints.sources import RESUME_CHUNK_BYTES
 from tests import OLMO, OLMO_DUPLICATE, OLMO_REVISIONS
 from tests.checkpoints.test_hub import PYTHIA
+from tests.fakes.disk import DiskWatch
 from tests.fakes.hub_server import folder_files, serve
 from tests.workflow_runs.helpers import SNAKEMAKE, small_config, write_config
 
 TOKEN = "hf_loopbacktoken0123456789"
 MISLABELLED = "EleutherAI/pythia-mislabelled"  # step0 and step1 serve the final weights, as pythia-2.8b's
-
-
-class DiskWatch:
-    """The peak total size of the files under a folder, polled in a thread."""
-
-    def __init__(self, folder: Path):
-        self.folder, self.peak, self._stop = folder, 0, threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.02):
-            size = 0
-            for root, _, names in os.walk(self.folder):
-                for name in names:
-                    with contextlib.suppress(FileNotFoundError):  # deleted while we walk
-                        size += os.stat(os.path.join(root, name)).st_size
-            self.peak = max(self.peak, size)
-
-    def __enter__(self) -> DiskWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, tmp_path):
@@ -125,3 +99,26 @@ def test_workflow_on_hub_trajectories_equals_local_copies(small_run, olmo_root, 
     assert TOKEN.join(["Bearer ", ""]) in hub.authorizations  # the client sent the token …
     logs = [p.read_text(errors="replace") for p in (tmp_path / "results" / "logs").rglob("*") if p.is_file()]
     assert not any(TOKEN in text for text in [*logs, result.stdout, result.stderr])  # … and nothing logged it
+    # every byte the hub served was needed: each revision's files once, and of the dropped
+    # transfer at most the chunk in progress (tests/checkpoints/test_hub.py bounds it at 2% of
+    # realistic weights)
+    branches = {"pythia-tiny": pythia, "olmo-hub": olmo, "pythia-mislabelled": mislabelled}
+    used = sum(len(body) for model, files in branches.items()
+               for revision in metrics.loc[metrics["model"] == model, "revision"].unique()
+               for body in files[revision].values())
+    served = sum(hub.served.values())
+    print(f"served {served:,} bytes for {used:,} bytes of files used")  # shown with -s
+    assert used <= served <= used + RESUME_CHUNK_BYTES
+
+    # probing another stored layer downloads nothing and extracts nothing
+    config["probes"]["layers"] = [2]
+    write_config(tmp_path, config)
+    with serve({PYTHIA: pythia, OLMO: olmo, MISLABELLED: mislabelled}) as (url, again):
+        env["HF_ENDPOINT"] = url
+        rerun = subprocess.run([*SNAKEMAKE, "--cores", "2"], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=900, env=env)
+    assert rerun.returncode == 0, rerun.stderr[-5000:]
+    assert "rule extract" not in rerun.stdout + rerun.stderr and "rule download" not in rerun.stdout + rerun.stderr
+    assert not [r for r in again.requests if "/resolve/" in r]
+    metrics = pd.read_csv(tmp_path / "results" / "tables" / "metrics.csv")
+    assert set(metrics["layer"]) == {2}

@@ -4,8 +4,16 @@ import sys
 
 import pipeline.paths as paths
 from pipeline.analysis.adaptive_round import Round, probed_revisions
+from pipeline.checkpoints.prefetch import waits_for
 from pipeline.checkpoints.schedule import adaptive_settings, is_student, model_revisions, students, trajectories
-from pipeline.config import AnalysisConfig, ExtractionConfig, MetricsConfig, ProbeConfig, WeakSupervisorConfig
+from pipeline.config import (
+    AnalysisConfig,
+    ExtractionConfig,
+    HubConfig,
+    MetricsConfig,
+    ProbeConfig,
+    WeakSupervisorConfig,
+)
 from pipeline.extraction.store import remove_unreadable
 from pipeline.preflight import check_config
 from pipeline.resources import job_resources, model_parameters
@@ -21,6 +29,7 @@ PROBES = ProbeConfig.from_mapping(config["probes"])
 METRICS = MetricsConfig.from_mapping(config["metrics"])
 WEAK_SUPERVISORS = {name: WeakSupervisorConfig.from_mapping(spec) for name, spec in config["weak_supervisors"].items()}
 ANALYSIS = AnalysisConfig.from_mapping(config["analysis"])
+HUB = HubConfig.from_mapping(config["hub"])
 
 
 def as_params(section):
@@ -43,6 +52,8 @@ TRUNCATION_SIDES = {task: config["tasks"][task].get("truncation_side", DEFAULT_T
 ONE_JOB_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "tiny"]
 PER_REVISION_MODELS = [m for m in config["models"] if m not in ONE_JOB_MODELS]
 ONE_JOB_STUDENTS = [m for m in ONE_JOB_MODELS if is_student(config, m)]
+# hub checkpoints are downloaded by a job of their own, ahead of their extraction (hub.prefetch)
+HUB_MODELS = [m for m, spec in config["models"].items() if spec["source"] == "hub"]
 PER_REVISION_STUDENTS = [m for m in PER_REVISION_MODELS if is_student(config, m)]
 
 
@@ -161,6 +172,28 @@ def task_inputs(wildcards):
     if spec["source"] == "tiny":
         return {"documents": paths.tiny_task_documents()}
     return task_input_files(wildcards.task, spec)
+
+
+# the hub revisions whose downloads are chained, in the order they are dealt to lanes
+DOWNLOAD_ORDER = [(m, r.name) for m in HUB_MODELS if m not in ADAPTIVE for r in REVISIONS[m]]
+
+
+def download_inputs(wildcards):
+    """A download starts after the pre-flight, and after the extraction it waits for in its lane
+    (pipeline/checkpoints/prefetch.py); ancient: re-extracting that revision later does not make
+    this one stale. An adaptive model's revisions are chosen in rounds, so they have no fixed order
+    to chain: only the pre-flight bounds them."""
+    inputs = {"integrity": ancient(paths.integrity_table())}
+    if wildcards.model not in ADAPTIVE:
+        before = waits_for(DOWNLOAD_ORDER, (wildcards.model, wildcards.revision), HUB.prefetch, HUB.lanes)
+        if before is not None:
+            inputs["before"] = ancient(paths.activations(*before))
+    return inputs
+
+
+def downloaded_checkpoint(wildcards):
+    """A hub revision's download record (its extraction reads the checkpoint it points to)."""
+    return [paths.download_record(wildcards.model, wildcards.revision)] if wildcards.model in HUB_MODELS else []
 
 
 def weak_supervisor_inputs(wildcards):

@@ -1,6 +1,30 @@
+rule download:
+    input:
+        unpack(download_inputs),
+    output:
+        temp(paths.download_record()),
+    log:
+        paths.log("download", "{model}", "{revision}"),
+    benchmark:
+        paths.job_stats("download", "{model}", "{revision}")
+    wildcard_constraints:
+        model=model_pattern(HUB_MODELS),
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        downloads=1,  # `--resources downloads=N` caps the downloads in flight
+    params:
+        model=lambda wc: wc.model,
+        revision=lambda wc: wc.revision,
+    script:
+        "../scripts/download.py"
+
+
 rule extract:
     input:
         tasks=expand(paths.task_table(), task=TASKS),
+        download=downloaded_checkpoint,
         # downloads start after the pre-flight (missing revisions fail there); ancient: a
         # rewritten table (e.g. a model added) does not rerun finished extractions
         integrity=ancient(paths.integrity_table()),

@@ -1,4 +1,4 @@
-from pipeline.joblog import redirect_output, timed_work
+from pipeline.joblog import as_list, redirect_output, timed_work
 
 redirect_output(snakemake.log[0])
 
@@ -10,6 +10,7 @@ claim_gpus(snakemake.resources.gpu, snakemake.params.extraction["device"])
 import torch
 
 from pipeline.checkpoints import checkpoint_source
+from pipeline.checkpoints.sources import read_checkpoint_record
 from pipeline.config import ExtractionConfig
 from pipeline.extraction import write_activations
 
@@ -17,9 +18,13 @@ torch.set_num_threads(snakemake.threads)
 model = snakemake.params.model
 extraction = ExtractionConfig.from_mapping(snakemake.params.extraction)
 source = checkpoint_source(snakemake.config, model)
+# a hub revision was downloaded by its download job (a record of where); others are read in place
+records = as_list(snakemake.input.get("download", [])) or [None] * len(snakemake.output)
 with timed_work():
-    for revision, out in zip(snakemake.params.revisions, snakemake.output, strict=True):
-        checkpoint = source.fetch(revision)
+    for revision, out, record in zip(snakemake.params.revisions, snakemake.output, records, strict=True):
+        checkpoint = read_checkpoint_record(record) if record else None
+        if checkpoint is None or not checkpoint.folder.is_dir():  # not downloaded ahead, or deleted since
+            checkpoint = source.fetch(revision)
         write_activations(
             checkpoint.folder,
             dict(zip(snakemake.params.tasks, snakemake.input.tasks)),

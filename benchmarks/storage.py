@@ -1,0 +1,95 @@
+"""Compact activation storage on the offline default run: float32 vs float16 (and bfloat16)
+side by side, on the same checkpoints.
+
+    .venv/bin/python benchmarks/storage.py [--cores 2] [--dtypes float32 float16 bfloat16]
+
+Runs the default config once in a fresh folder with the first dtype, then re-extracts with each
+other dtype (pre-training and task tables are reused; extraction, probes and analysis rerun).
+Prints, against the first dtype: the largest |Δ test accuracy| of every weak, W2S and gold probe
+(every model, revision, task, layer, supervisor, objective), how many transition verdicts change,
+and the bytes stored per revision. Then the bytes per revision of Pythia-70M's shape (6 layers +
+embeddings, width 512) for the real tasks' default sizes, from the shape alone (no download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipeline import paths
+from pipeline.extraction.store import read_metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile")]
+ACCURACIES = ("weak_acc", "w2s_acc", "gold_acc")
+KEY = ["model", "revision", "task", "layer", "supervisor", "method"]
+VERDICT_KEY = ["model", "task", "layer", "supervisor", "method", "metric", "unit"]
+# Pythia-70M: 6 layers (7 hidden states with the embeddings), width 512; a real task's default
+# splits A = B = 2,500 and test 2,000 (docs/tasks.md)
+PYTHIA_70M = {"hidden_states": 7, "width": 512, "examples": 7000}
+BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+
+
+def run(workdir: Path, config: dict, cores: int) -> float:
+    (workdir / "config").mkdir(exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    result = subprocess.run([*SNAKEMAKE, "--cores", str(cores)], cwd=workdir, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"snakemake failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def outcome(workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The run's metrics, transition verdicts and stored bytes per activations file."""
+    metrics = pd.read_csv(workdir / paths.metrics_table())
+    verdicts = pd.read_csv(workdir / paths.analysis_table("transitions"))
+    files = sorted((workdir / Path(paths.activations("x", "y")).parent.parent).rglob("*.safetensors"))
+    stored = pd.Series({f"{f.parent.name}/{f.stem}": read_metadata(f)["stored_bytes"] for f in files})
+    return metrics, verdicts, stored
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float16", "bfloat16"])
+    args = parser.parse_args()
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        for dtype in args.dtypes:
+            config["extraction"]["storage_dtype"] = dtype
+            wall = run(workdir, config, args.cores)
+            results[dtype] = outcome(workdir)
+            print(f"{dtype}: run {wall:.0f} s", flush=True)
+    reference = args.dtypes[0]
+    metrics0, verdicts0, stored0 = results[reference]
+    print(f"\nagainst {reference}, on the default run ({len(metrics0)} metrics rows, "
+          f"{len(verdicts0)} verdicts):")
+    print(f"{'dtype':>9} {'max |Δacc|':>11} {'probes > 0.003':>15} {'verdicts changed':>17} "
+          f"{'bytes/revision':>15} {'ratio':>6}")
+    for dtype in args.dtypes:
+        metrics, verdicts, stored = results[dtype]
+        joined = metrics0.merge(metrics, on=KEY, suffixes=("_ref", ""))
+        deltas = pd.concat([(joined[a] - joined[f"{a}_ref"]).abs() for a in ACCURACIES])
+        both = verdicts0.merge(verdicts, on=VERDICT_KEY, suffixes=("_ref", ""))
+        changed = int((both["verdict"] != both["verdict_ref"]).sum())
+        print(f"{dtype:>9} {deltas.max():>11.4f} {int((deltas > 0.003).sum()):>15} {changed:>17} "
+              f"{stored.mean():>15,.0f} {stored.mean() / stored0.mean():>6.2f}")
+    shape = PYTHIA_70M
+    print(f"\nPythia-70M's shape ({shape['hidden_states']} hidden states × width {shape['width']} × "
+          f"{shape['examples']:,} examples, one pooling), bytes per revision:")
+    for dtype, size in BYTES.items():
+        print(f"  {dtype:>9}: {shape['hidden_states'] * shape['width'] * shape['examples'] * size / 1e6:,.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
