@@ -6,9 +6,12 @@ side by side, on the same checkpoints.
 Runs the default config once in a fresh folder with the first dtype, then re-extracts with each
 other dtype (pre-training and task tables are reused; extraction, probes and analysis rerun).
 Prints, against the first dtype: the largest |Δ test accuracy| of every weak, W2S and gold probe
-(every model, revision, task, layer, supervisor, objective), how many transition verdicts change,
-and the bytes stored per revision. Then the bytes per revision of Pythia-70M's shape (6 layers +
-embeddings, width 512) for the real tasks' default sizes, from the shape alone (no download).
+(every model, revision, task, layer, supervisor, objective), and of the W2S and gold probes whose
+cross-validated C is the same in both runs (the storage's own effect; where the C differs, the
+CV choice moved, which a perturbation of the features far below 16-bit rounding also does), how
+many transition verdicts change, and the bytes stored per revision. Then the bytes per revision
+of Pythia-70M's shape (6 layers + embeddings, width 512) for the real tasks' default sizes, from
+the shape alone (no download).
 """
 
 from __future__ import annotations
@@ -74,16 +77,19 @@ def main() -> None:
     metrics0, verdicts0, stored0 = results[reference]
     print(f"\nagainst {reference}, on the default run ({len(metrics0)} metrics rows, "
           f"{len(verdicts0)} verdicts):")
-    print(f"{'dtype':>9} {'max |Δacc|':>11} {'probes > 0.003':>15} {'verdicts changed':>17} "
-          f"{'bytes/revision':>15} {'ratio':>6}")
+    print(f"{'dtype':>9} {'max |Δacc|':>11} {'probes > 0.003':>15} {'same C: max |Δacc|':>19} "
+          f"{'C changed':>10} {'verdicts changed':>17} {'bytes/revision':>15} {'ratio':>6}")
     for dtype in args.dtypes:
         metrics, verdicts, stored = results[dtype]
         joined = metrics0.merge(metrics, on=KEY, suffixes=("_ref", ""))
         deltas = pd.concat([(joined[a] - joined[f"{a}_ref"]).abs() for a in ACCURACIES])
+        same_c = pd.concat([(joined[f"{k}_acc"] - joined[f"{k}_acc_ref"]).abs()[joined[f"{k}_C"] == joined[f"{k}_C_ref"]]  # noqa: E501
+                            for k in ("w2s", "gold")])
+        c_changed = sum(int((joined[f"{k}_C"] != joined[f"{k}_C_ref"]).sum()) for k in ("w2s", "gold"))
         both = verdicts0.merge(verdicts, on=VERDICT_KEY, suffixes=("_ref", ""))
         changed = int((both["verdict"] != both["verdict_ref"]).sum())
-        print(f"{dtype:>9} {deltas.max():>11.4f} {int((deltas > 0.003).sum()):>15} {changed:>17} "
-              f"{stored.mean():>15,.0f} {stored.mean() / stored0.mean():>6.2f}")
+        print(f"{dtype:>9} {deltas.max():>11.4f} {int((deltas > 0.003).sum()):>15} {same_c.max():>19.4f} "
+              f"{c_changed:>10} {changed:>17} {stored.mean():>15,.0f} {stored.mean() / stored0.mean():>6.2f}")
     shape = PYTHIA_70M
     print(f"\nPythia-70M's shape ({shape['hidden_states']} hidden states × width {shape['width']} × "
           f"{shape['examples']:,} examples, one pooling), bytes per revision:")
