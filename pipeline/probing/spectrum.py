@@ -55,17 +55,21 @@ def weighted_singular_values(features: np.ndarray, weights: np.ndarray) -> np.nd
     weights = weights / weights.sum(1, keepdims=True)
     n, d = x.shape
     gram = x @ x.T if d > n else None
-    rows = []
-    for w in weights:
+    rows = np.zeros((len(weights), min(n, d)))
+    for r, w in enumerate(weights):
+        kept = np.flatnonzero(w)  # a resample leaves about a third of the examples out
+        w = w[kept]
         root = np.sqrt(w)
         if gram is None:  # d ≤ n: the d × d covariance Yᵀ Y, with Y = diag(√w)(X − μ)
-            y = root[:, None] * (x - w @ x)
+            y = root[:, None] * (x[kept] - w @ x[kept])
             matrix = y.T @ y
         else:  # d > n: Y Yᵀ, which has the same non-zero eigenvalues, from the Gram once computed
-            a = gram @ w
-            matrix = root[:, None] * (gram - a[:, None] - a[None, :] + w @ a) * root[None, :]
-        rows.append(np.sqrt(np.clip(np.linalg.eigvalsh(matrix)[::-1], 0.0, None)))
-    return np.stack(rows)
+            g = gram[np.ix_(kept, kept)]
+            a = g @ w
+            matrix = root[:, None] * (g - a[:, None] - a[None, :] + w @ a) * root[None, :]
+        eigenvalues = np.linalg.eigvalsh(matrix)[::-1]
+        rows[r, : len(eigenvalues)] = np.sqrt(np.clip(eigenvalues, 0.0, None))  # the left-out: zeros
+    return rows
 
 
 def spectral_replicates(features: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
