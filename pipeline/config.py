@@ -105,8 +105,8 @@ class ExtractionConfig(Section):
     "all" stores every one. Probes pick from them (probes.layers)."""
     poolings: tuple[str, ...] = ("last",)
     """Poolings stored, each of every stored layer (POOLINGS); probes pick one (probes.pooling)."""
-    storage_dtype: str = "float16"
-    """float16 (a tensor beyond its range is stored as bfloat16), bfloat16 or float32."""
+    storage_dtype: str = "float32"
+    """float32, or float16 / bfloat16 (half the bytes; each unit standardized first: store.encode)."""
     batch_size: int = 64
     """Texts per batch at most (max_tokens usually binds first)."""
     max_length: int = 512

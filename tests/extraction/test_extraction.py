@@ -255,7 +255,7 @@ def test_written_activations_round_trip_with_metadata(tmp_path, checkpoint_root,
     assert sorted(layers) == [1, 2] and layers[2].shape == (30, 32)
     assert meta["revision"] == "step0" and meta["n"] == {"t": 30} and meta["layers"] == [1, 2]
     assert meta["dtype"] == "float32" and meta["device"] == "cpu"  # the resolved policy is recorded
-    assert meta["poolings"] == ["last"] and set(meta["tensor_dtypes"].values()) == {"float16"}  # the defaults
+    assert meta["poolings"] == ["last"] and meta["storage_dtype"] == "float32"  # the defaults
     assert meta["layer_specs"] == [-1, 1] and meta["truncation_side"] == {"t": "left"}  # the tables' default
     assert meta["ids_digest"]["t"] == ids_digest(table["id"].tolist())
     check_alignment(meta, "t", table["id"].tolist(), out)
