@@ -1,6 +1,6 @@
 """Downloads overlapped with extraction (hub.prefetch) vs one after the other, side by side.
 
-    .venv/bin/python benchmarks/overlap.py [--revisions 10] [--hidden-size 256] [--layers 4]
+    .venv/bin/python benchmarks/overlap.py [--revisions 10] [--hidden-size 512] [--layers 6]
 
 Serves --revisions random GPT-NeoX checkpoints (Pythia's architecture, one seed each) from the
 loopback hub (tests/fakes/hub_server.py) over a link throttled so that a download takes about as
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import transformers
 import yaml
 
 from pipeline import paths
@@ -44,7 +45,7 @@ SIZES = {"A": 400, "B": 400, "test": 400}
 
 def build_repo(workdir: Path, revisions: int, spec: ModelSpec) -> tuple[dict, list[str], Path]:
     """The task file, and `revisions` checkpoints as hub branches; returns (branches, task texts, one folder)."""
-    documents = generate_documents(CorpusSpec(seed=3), sum(SIZES.values()), stream=0)
+    documents = generate_documents(CorpusSpec(seed=3), 2 * sum(SIZES.values()), stream=0)  # both classes fill
     (workdir / "data").mkdir(parents=True)
     documents[["text", "label"]].to_csv(workdir / "data" / "docs.csv", index=False)
     tokenizer = train_word_tokenizer(documents["text"])
@@ -83,9 +84,11 @@ def job_seconds(workdir: Path, rule: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--revisions", type=int, default=10)
-    parser.add_argument("--hidden-size", type=int, default=256)
-    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--hidden-size", type=int, default=512)
+    parser.add_argument("--layers", type=int, default=6)
     args = parser.parse_args()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     spec = ModelSpec(hidden_size=args.hidden_size, num_layers=args.layers, num_heads=4, context=64)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
