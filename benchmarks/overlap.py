@@ -5,8 +5,9 @@
 Serves --revisions random GPT-NeoX checkpoints (Pythia's architecture, one seed each) from the
 loopback hub (tests/fakes/hub_server.py) over a link throttled so that a download takes about as
 long as an extraction (calibrated here: one extraction of the task, timed in-process), and runs
-the real workflow on them up to the activations, on 2 cores: once with hub.prefetch 1 and once
-with 0 (each download waits for the previous extraction). Prints each run's wall, the sums of the
+the real workflow on them up to the activations, on 2 cores with one download at a time
+(`--resources downloads=1`: the link is one): once with hub.prefetch 1 and once with 0 (each
+download waits for the previous extraction). Prints each run's wall, the sums of the
 download and extraction jobs' walls (Snakemake's benchmark files), and the peak disk of the
 download folder against the largest checkpoint. The task table and the integrity pre-flight
 are built before either timed run.
@@ -69,8 +70,9 @@ def config_for(branches: dict, prefetch: int, layers: int) -> dict:
 
 def snakemake(workdir: Path, env: dict, targets: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run([*SNAKEMAKE, "--cores", "2", *targets], cwd=workdir, env=env, capture_output=True,
-                            text=True)
+    # one link: a second download at once would only share it, so downloads go one at a time
+    result = subprocess.run([*SNAKEMAKE, "--cores", "2", "--resources", "downloads=1", *targets], cwd=workdir,
+                            env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"snakemake failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - start
