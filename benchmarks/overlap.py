@@ -71,7 +71,7 @@ def config_for(branches: dict, prefetch: int, layers: int) -> dict:
 def snakemake(workdir: Path, env: dict, targets: list[str]) -> float:
     start = time.perf_counter()
     # one link: a second download at once would only share it, so downloads go one at a time
-    result = subprocess.run([*SNAKEMAKE, "--cores", "2", "--resources", "downloads=1", *targets], cwd=workdir,
+    result = subprocess.run([*SNAKEMAKE, *targets, "--cores", "2", "--resources", "downloads=1"], cwd=workdir,
                             env=env, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"snakemake failed:\n{result.stderr[-3000:]}")
