@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 
-def waits_for(order: Sequence[Hashable], item: Hashable, prefetch: int, lanes: int = 1) -> Hashable | None:
-    """The entry of `order` whose extraction the download of `item` waits for (None: each lane's
-    first prefetch + 1 downloads start at once)."""
+def download_waits(order: Sequence[Hashable], prefetch: int, lanes: int = 1) -> dict[Hashable, Hashable | None]:
+    """{entry of `order`: the entry whose extraction its download waits for}, None for each lane's
+    first prefetch + 1 downloads, which start at once."""
     if prefetch < 0 or lanes < 1:
         raise ValueError(f"prefetch {prefetch} must be ≥ 0 and lanes {lanes} ≥ 1")
-    earlier = list(order).index(item) - (prefetch + 1) * lanes
-    return order[earlier] if earlier >= 0 else None
+    gap = (prefetch + 1) * lanes  # prefetch + 1 places earlier in the same lane
+    return {item: order[i - gap] if i >= gap else None for i, item in enumerate(order)}

@@ -4,7 +4,7 @@ import sys
 
 import pipeline.paths as paths
 from pipeline.analysis.adaptive_round import Round, probed_revisions
-from pipeline.checkpoints.prefetch import waits_for
+from pipeline.checkpoints.prefetch import download_waits
 from pipeline.checkpoints.schedule import adaptive_settings, is_student, model_revisions, students, trajectories
 from pipeline.config import (
     AnalysisConfig,
@@ -174,8 +174,11 @@ def task_inputs(wildcards):
     return task_input_files(wildcards.task, spec)
 
 
-# the hub revisions whose downloads are chained, in the order they are dealt to lanes
-DOWNLOAD_ORDER = [(m, r.name) for m in HUB_MODELS if m not in ADAPTIVE for r in REVISIONS[m]]
+# {(model, revision): the (model, revision) whose extraction its download waits for}: the chained
+# hub revisions, model by model, dealt to lanes
+DOWNLOAD_WAITS = download_waits(
+    [(m, r.name) for m in HUB_MODELS if m not in ADAPTIVE for r in REVISIONS[m]], HUB.prefetch, HUB.lanes
+)
 
 
 def download_inputs(wildcards):
@@ -184,10 +187,9 @@ def download_inputs(wildcards):
     this one stale. An adaptive model's revisions are chosen in rounds, so they have no fixed order
     to chain: only the pre-flight bounds them."""
     inputs = {"integrity": ancient(paths.integrity_table())}
-    if wildcards.model not in ADAPTIVE:
-        before = waits_for(DOWNLOAD_ORDER, (wildcards.model, wildcards.revision), HUB.prefetch, HUB.lanes)
-        if before is not None:
-            inputs["before"] = ancient(paths.activations(*before))
+    before = DOWNLOAD_WAITS.get((wildcards.model, wildcards.revision))
+    if before is not None:
+        inputs["before"] = ancient(paths.activations(*before))
     return inputs
 
 
