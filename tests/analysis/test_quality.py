@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeline.analysis.correlation import correlation_table, quality_outcome_curves
-from pipeline.analysis.lag import lag_table
+from pipeline.analysis.lag import lag_table, transition_lag
 from pipeline.analysis.quality import add_gold_dprime, dprime_curves, fisher_dprime
 from pipeline.analysis.transition import DetectionConfig
 from pipeline.config import MetricsConfig
@@ -95,6 +95,10 @@ def test_lag_of_the_spectral_qualities_resamples_the_test_features():
         assert (lag.quality_verdict, lag.gain_verdict) == ("transition", "transition")
         assert np.log10(lag.quality_step + 1) == pytest.approx(halfway, abs=0.25)
         assert lag.lag_x_lo > 0
+    # a quality known at no revision (e.g. α-ReQ of a rank-2 representation): no lag, no error
+    unknown = transition_lag(table["step"].to_numpy(), np.full(len(table), np.nan), table["gain"].to_numpy(),
+                             np.zeros((3, len(table))), np.zeros((3, len(table))))
+    assert unknown.quality_verdict == "inconclusive" and np.isnan(unknown.lag_x)
     with pytest.raises(ValueError, match="need the test features"):
         lag_table(table, lambda model, revision: store[(model, revision)], qualities=["rankme"])
 

@@ -28,6 +28,8 @@ class Axis:
     def _back(self, x: np.ndarray | float, log_values: np.ndarray, offset: float) -> np.ndarray:
         # log_value − x is 0 for the axis's own unit and log10 τ (or close) for the other one:
         # interpolating that difference is exact in the first case, and beyond the data too
+        if not len(self.x):  # a curve with no point has no place to go back to
+            return np.full(np.shape(x), np.nan)
         order = np.argsort(self.x, kind="stable")
         shift = np.interp(x, self.x[order], (log_values - self.x)[order])
         return 10 ** (np.asarray(x) + shift) - offset
