@@ -16,7 +16,7 @@ from typing import Protocol
 from pipeline.checkpoints.hub import RemoteFile, checkpoint_files, list_files, resolve_commit
 from pipeline.checkpoints.retries import with_retries
 from pipeline.config import HubConfig
-from pipeline.io import atomic_path, file_sha256
+from pipeline.io import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +37,6 @@ class Checkpoint:
     @property
     def tokenizer_folder(self) -> Path:
         return self.tokenizer or self.folder
-
-
-def write_checkpoint_record(checkpoint: Checkpoint, path: str | Path) -> None:
-    """Record where a download lies, for the extraction job that reads it (the download rule's output)."""
-    record = {"folder": str(checkpoint.folder), "commit": checkpoint.commit, "temporary": checkpoint.temporary,
-              "tokenizer": None if checkpoint.tokenizer is None else str(checkpoint.tokenizer)}
-    with atomic_path(path) as partial:
-        Path(partial).write_text(json.dumps(record, indent=1))
-
-
-def read_checkpoint_record(path: str | Path) -> Checkpoint:
-    record = json.loads(Path(path).read_text())
-    tokenizer = record["tokenizer"]
-    return Checkpoint(Path(record["folder"]), record["commit"], record["temporary"],
-                      None if tokenizer is None else Path(tokenizer))
 
 
 class CheckpointSource(Protocol):

@@ -10,7 +10,7 @@ claim_gpus(snakemake.resources.gpu, snakemake.params.extraction["device"])
 import torch
 
 from pipeline.checkpoints import checkpoint_source
-from pipeline.checkpoints.sources import read_checkpoint_record
+from pipeline.checkpoints.download import read_checkpoint_record
 from pipeline.config import ExtractionConfig
 from pipeline.extraction import write_activations
 
