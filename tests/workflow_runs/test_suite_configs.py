@@ -49,3 +49,17 @@ def test_pythia_config_plans_an_adaptive_sweep(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["integrity"] == 1 and counts["adaptive_round"] == len(config["models"])
     assert "extract" not in counts  # nothing is downloaded before round 0 is written
+
+
+def test_the_whole_pythia_suite_plans_with_every_download_chained(tmp_path):
+    """All 154 revisions of config/pythia.yaml's 18 models: one download and one extraction per
+    revision, the downloads chained two deep (hub.prefetch 1) across the whole run, so Snakemake's
+    DAG recursion goes 1,386 links deep."""
+    config = yaml.safe_load((REPO_ROOT / "config" / "pythia.yaml").read_text())
+    for spec in config["models"].values():
+        spec["revisions"] = "all"
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, "-n", "--quiet", "rules", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts["download"] == counts["extract"] == 18 * 154

@@ -2,6 +2,12 @@ import dataclasses
 import re
 import sys
 
+# Snakemake builds the DAG by recursion, and the download chain (pipeline/checkpoints/prefetch.py)
+# makes it as deep as the hub revisions over (prefetch + 1) × lanes: 1,386 links for the whole
+# Pythia suite at the defaults, past Python's default limit of 1,000 frames. Python-to-Python calls
+# use no C stack since 3.11, so a higher limit is safe.
+sys.setrecursionlimit(50_000)
+
 import pipeline.paths as paths
 from pipeline.analysis.adaptive_round import Round, probed_revisions
 from pipeline.checkpoints.prefetch import download_waits
