@@ -17,20 +17,16 @@ the shape alone (no download).
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from end_to_end import ROOT, run  # the default run in a fresh folder, as that benchmark runs it
 
 from pipeline import paths
 from pipeline.extraction.store import read_metadata
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile")]
 ACCURACIES = ("weak_acc", "w2s_acc", "gold_acc")
 KEY = ["model", "revision", "task", "layer", "supervisor", "method"]
 VERDICT_KEY = ["model", "task", "layer", "supervisor", "method", "metric", "unit"]
@@ -38,16 +34,6 @@ VERDICT_KEY = ["model", "task", "layer", "supervisor", "method", "metric", "unit
 # splits A = B = 2,500 and test 2,000 (docs/tasks.md)
 PYTHIA_70M = {"hidden_states": 7, "width": 512, "examples": 7000}
 BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
-
-
-def run(workdir: Path, config: dict, cores: int) -> float:
-    (workdir / "config").mkdir(exist_ok=True)
-    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    start = time.perf_counter()
-    result = subprocess.run([*SNAKEMAKE, "--cores", str(cores)], cwd=workdir, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"snakemake failed:\n{result.stderr[-3000:]}")
-    return time.perf_counter() - start
 
 
 def outcome(workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:

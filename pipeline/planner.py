@@ -227,14 +227,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                          else plan_from_published(config, model, published))
         except (LookupError, OSError, ValueError) as error:  # no size or no schedule known offline
             unknown.append(f"{model}: not planned: {error}")
-    table = plan_table(config, plans, rates, args.slots)
+    slots = args.slots or config["hub"]["lanes"]
+    table = plan_table(config, plans, rates, slots)
     if args.json:
         table.to_json(args.json, orient="records", indent=1)
     print(markdown(table, rates) if args.markdown else table.to_string(index=False))
     for rate in rates.values():
         print(f"{rate['label']}: {rate['flops_per_s']:.3g} FLOP/s, {rate['basis']} ({rate['source']})")
     print(f"tokens per revision at most {tokens_per_revision(config):,}; "
-          f"slots {args.slots or config['hub']['lanes']}, each holding hub.prefetch + 1 = "
+          f"slots {slots}, each holding hub.prefetch + 1 = "
           f"{config['hub']['prefetch'] + 1} checkpoints; "
           f"sizes: {'the hub' if published is None else args.sizes}")
     for line in unknown:

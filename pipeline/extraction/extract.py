@@ -25,9 +25,10 @@ def write_activations(
     truncation_sides: Mapping[str, str] | None = None,
 ) -> None:
     """The extraction job: load the checkpoint once, pool every task's texts at every stored layer
-    in every stored pooling, store them with metadata. `identity` names the model, revision and commit; `tokenizer` is
-    the tokenizer's folder where it is not the checkpoint's; `truncation_sides` the end each task
-    cuts from long texts (a task not named: DEFAULT_TRUNCATION_SIDE, as in its task table)."""
+    in every stored pooling, store them with metadata. `identity` names the model, revision and
+    commit; `tokenizer` is the tokenizer's folder where it is not the checkpoint's;
+    `truncation_sides` the end each task cuts from long texts (a task not named:
+    DEFAULT_TRUNCATION_SIDE, as in its task table)."""
     extractor = Extractor(checkpoint, dtype=extraction.dtype, device=extraction.device, tokenizer_path=tokenizer)
     layers = resolve_layers(extraction.layers, extractor.num_layers, model=str(identity["model"]))
     sides = {task: (truncation_sides or {}).get(task, DEFAULT_TRUNCATION_SIDE) for task in task_paths}

@@ -1,7 +1,7 @@
 """Storage of pooled activations: one safetensors file per (model, revision) holding every
 task, pooling and layer, with JSON metadata (model, revision, commit, layers, poolings, dtype, n,
-ids, the storage dtype and the bytes stored). Stored in float16 (or bfloat16, float32), each
-dimension standardized first (`encode`), always read back as float32.
+ids, the storage dtype and the bytes stored). Stored in float32, or in float16 / bfloat16 with
+each dimension standardized first (`encode`); always read back as float32.
 
 Numpy-only, so that jobs that read activations need not import torch or transformers.
 """
@@ -108,7 +108,7 @@ def save_activations(
     path: str | Path,
     features: Mapping[str, Mapping[str, Mapping[int, np.ndarray]]],
     metadata: Mapping[str, object],
-    storage_dtype: str = "float16",
+    storage_dtype: str = "float32",
 ) -> int:
     """Write {task: {pooling: {layer: array}}} atomically in `storage_dtype`, with JSON-encoded
     metadata (plus the storage dtype and the bytes stored); return the bytes stored."""
@@ -125,10 +125,14 @@ def save_activations(
     return stored_bytes
 
 
+def _metadata(opened) -> dict[str, object]:
+    return {k: json.loads(v) for k, v in (opened.metadata() or {}).items()}
+
+
 def read_metadata(path: str | Path) -> dict[str, object]:
     """A stored file's metadata, without reading its tensors."""
     with safe_open(str(path), framework="numpy") as f:
-        return {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+        return _metadata(f)
 
 
 def load_activations(
@@ -137,7 +141,7 @@ def load_activations(
     """Read one task's {layer: float32 array} of one stored pooling (default: the first stored) at
     every stored layer, or only `layers`, and the file's metadata."""
     with safe_open(str(path), framework="numpy") as f:
-        metadata = {k: json.loads(v) for k, v in (f.metadata() or {}).items()}
+        metadata = _metadata(f)
         if "poolings" not in metadata:
             raise KeyError(f"{path} was written by an older version (one pooling, float32); delete it so that it "
                            "is extracted again")
