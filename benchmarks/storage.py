@@ -6,12 +6,13 @@ side by side, on the same checkpoints.
 Runs the default config once in a fresh folder with the first dtype, then re-extracts with each
 other dtype (pre-training and task tables are reused; extraction, probes and analysis rerun).
 Prints, against the first dtype: the largest |Δ test accuracy| of every weak, W2S and gold probe
-(every model, revision, task, layer, supervisor, objective), and of the W2S and gold probes whose
-cross-validated C is the same in both runs (the storage's own effect; where the C differs, the
-CV choice moved, which a perturbation of the features far below 16-bit rounding also does), how
-many transition verdicts change, and the bytes stored per revision. Then the bytes per revision
-of Pythia-70M's shape (6 layers + embeddings, width 512) for the real tasks' default sizes, from
-the shape alone (no download).
+(every model, revision, task, layer, supervisor, objective) and how many move beyond 0.003, the
+same over the W2S and gold probes whose cross-validated C is the same in both runs (the storage's
+own effect on a fit), how many C choices moved, how many transition verdicts change, and the
+bytes stored per revision. Then the bytes per revision of Pythia-70M's shape (6 layers +
+embeddings, width 512) for the real tasks' default sizes, from the shape alone (no download):
+16-bit scores plus, per hidden state, the float16 axes (512 × 512) and a float32 mean and spread
+per dimension (`pipeline.extraction.store.encode`).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def main() -> None:
     print(f"\nPythia-70M's shape ({shape['hidden_states']} hidden states × width {shape['width']} × "
           f"{shape['examples']:,} examples, one pooling), bytes per revision:")
     for dtype, size in BYTES.items():
-        print(f"  {dtype:>9}: {shape['hidden_states'] * shape['width'] * shape['examples'] * size / 1e6:,.1f} MB")
+        per_state = shape["width"] * shape["examples"] * size
+        if size == 2:  # the axes in float16, a float32 mean and axis spread per dimension
+            per_state += shape["width"] ** 2 * 2 + 2 * shape["width"] * 4
+        print(f"  {dtype:>9}: {shape['hidden_states'] * per_state / 1e6:,.1f} MB")
 
 
 if __name__ == "__main__":

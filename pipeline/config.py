@@ -19,6 +19,8 @@ class ConfigError(ValueError):
 
 OBJECTIVES: tuple[str, ...] = ("soft_ce", "hard_ce", "logconf", "knn")
 """The W2S probes' training objectives (pipeline.probing.objectives)."""
+SELECTION_RULES: tuple[str, ...] = ("one_se", "min")
+"""How a probe picks C from its CV losses (pipeline.probing.logistic.choose_c)."""
 POOLINGS: tuple[str, ...] = ("last", "first", "mean")
 """Poolings over a text's tokens: the last non-pad token, the first (an encoder's CLS), the mean."""
 STORAGE_DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32")
@@ -140,6 +142,9 @@ class ProbeConfig(Section):
     """Folds of that cross-validation."""
     seed: int = 0
     """Seed of the fold assignment."""
+    selection: str = "one_se"
+    """How C is picked from the CV losses: one_se (the smallest C within one standard error of the
+    least loss) or min (the least loss)."""
     objectives: tuple[str, ...] = ("soft_ce",)
     """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
     layers: tuple[int | float, ...] | None = None
@@ -152,6 +157,7 @@ class ProbeConfig(Section):
             check_layer(f"{self.key}.layers", spec)
         if self.pooling is not None:
             check_choices("probes.pooling", (self.pooling,), POOLINGS)
+        check_choices("probes.selection", (self.selection,), SELECTION_RULES)
         unknown = [name for name in self.objectives if name not in OBJECTIVES]
         if unknown or not self.objectives:
             raise ConfigError(f"probes: unknown objective {unknown[0] if unknown else None!r} in "

@@ -198,7 +198,7 @@ def test_the_schema_takes_indices_and_depths_and_refuses_other_floats():
 
 
 def test_a_section_names_an_unknown_key_and_the_allowed_ones():
-    allowed = r"\['Cs', 'cv_folds', 'layers', 'objectives', 'pooling', 'seed'\]"
+    allowed = r"\['Cs', 'cv_folds', 'layers', 'objectives', 'pooling', 'seed', 'selection'\]"
     with pytest.raises(ConfigError, match=rf"probes: unknown key 'cs'; allowed: {allowed}"):
         ProbeConfig.from_mapping({"cs": [1.0]})
 

@@ -1,7 +1,7 @@
 """Storage of pooled activations: one safetensors file per (model, revision) holding every
 task, pooling and layer, with JSON metadata (model, revision, commit, layers, poolings, dtype, n,
-ids, the storage dtype and the bytes stored). Stored in float32, or in float16 / bfloat16 with
-each dimension standardized first (`encode`); always read back as float32.
+ids, the storage dtype and the bytes stored). Stored in float32, or in float16 / bfloat16 in each
+array's principal axes, each axis standardized (`encode`); always read back as float32.
 
 Numpy-only, so that jobs that read activations need not import torch or transformers.
 """
@@ -63,7 +63,7 @@ def ids_digest(ids: Sequence[str]) -> str:
 
 
 def tensor_key(task: str, pooling: str, layer: int, part: str = "layer") -> str:
-    """A stored tensor's name; `part` "center" and "scale" name a 16-bit tensor's affine map."""
+    """A stored tensor's name; `part` "center", "scale" and "basis" name a 16-bit tensor's map back."""
     return f"{task}/{pooling}/{part}{layer}"
 
 
@@ -77,23 +77,40 @@ def from_bfloat16_bits(bits: np.ndarray) -> np.ndarray:
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+SIXTEEN_BIT_PARTS = ("layer", "center", "scale", "basis")
+"""What a 16-bit tensor is stored as (`encode`)."""
+
+
 def encode(array: np.ndarray, storage_dtype: str) -> dict[str, np.ndarray]:
-    """What is written for one (examples, dims) array: as it is in float32; in 16 bits, each
-    dimension standardized over the examples (its mean and spread kept in float32). A 16-bit
-    float rounds relative to the value, and a unit of a language model often sits far from zero
-    with a small spread around it (the spread is what a probe reads): rounding the raw values
-    would erase it, rounding standardized ones costs 2^-11 (float16) or 2^-8 (bfloat16) of each
-    dimension's spread. A standardized value is at most sqrt(n − 1) in size, far inside float16's
-    range, so early Pythia's large states cannot overflow."""
+    """What is written for one (examples, dims) array: as it is in float32; in 16 bits, in its
+    principal axes, each axis standardized over the examples.
+
+    A 16-bit float rounds relative to the value. Rounding raw values would erase a unit that sits
+    far from zero with a small spread; rounding each unit standardized still adds noise of 2^-12 of
+    a unit's spread in every direction, and a language model's features are nearly collinear: the
+    directions of least variance, which a weakly regularised probe weighs heavily, would be
+    drowned (test logits moved by 0.01, flipping the examples a probe is unsure of). In the
+    principal axes, each axis is rounded relative to its own spread, so every direction keeps
+    2^-11 (float16) or 2^-8 (bfloat16) of its spread. The axes are stored in float16 and the
+    scores are solved against those rounded axes, so their rounding adds no error of its own.
+    Parts: the standardized scores (16-bit), the mean and the axes' spreads (float32), the axes
+    (float16, dims × dims). A standardized score is at most sqrt(n − 1) in size, far inside
+    float16's range."""
     array = np.asarray(array, dtype=np.float32)
     if storage_dtype == "float32":
         return {"layer": np.ascontiguousarray(array)}
-    center = array.mean(0, dtype=np.float64).astype(np.float32)
-    scale = array.std(0, dtype=np.float64).astype(np.float32)
-    scale[scale == 0] = 1.0  # a constant unit: stored as zeros
-    z = (array - center) / scale
+    center = array.mean(0, dtype=np.float64)
+    centered = array - center
+    _, axes = np.linalg.eigh(centered.T @ centered)
+    basis = axes.astype(np.float16)
+    # centered = scores @ basis.T exactly, for the basis as stored
+    scores = np.linalg.solve(basis.astype(np.float64), centered.T).T
+    scale = scores.std(0)
+    scale[scale == 0] = 1.0  # a direction of no variance: stored as zeros
+    z = np.ascontiguousarray(scores / scale, dtype=np.float32)  # safetensors writes the buffer as it lies
     stored = to_bfloat16_bits(z) if storage_dtype == "bfloat16" else z.astype(np.float16)
-    return {"layer": stored, "center": center, "scale": scale}
+    return {"layer": stored, "center": center.astype(np.float32), "scale": scale.astype(np.float32),
+            "basis": basis}
 
 
 def decode(parts: Mapping[str, np.ndarray], storage_dtype: str) -> np.ndarray:
@@ -101,7 +118,8 @@ def decode(parts: Mapping[str, np.ndarray], storage_dtype: str) -> np.ndarray:
     if storage_dtype == "float32":
         return parts["layer"]
     z = from_bfloat16_bits(parts["layer"]) if storage_dtype == "bfloat16" else parts["layer"].astype(np.float32)
-    return z * parts["scale"] + parts["center"]
+    scores = z.astype(np.float64) * parts["scale"]
+    return (scores @ parts["basis"].astype(np.float64).T + parts["center"]).astype(np.float32)
 
 
 def save_activations(
@@ -157,7 +175,10 @@ def load_activations(
         if missing:
             raise KeyError(f"{path} stores no layer {missing} of task {task!r}; it stores layers {sorted(stored)} "
                            "(extraction.layers)")
-        parts = ("layer",) if metadata["storage_dtype"] == "float32" else ("layer", "center", "scale")
+        parts = ("layer",) if metadata["storage_dtype"] == "float32" else SIXTEEN_BIT_PARTS
+        if tensor_key(task, pooling, min(stored), parts[-1]) not in f.keys():  # noqa: SIM118
+            raise KeyError(f"{path} was written by an older version (16-bit per unit); delete it so that it is "
+                           "extracted again")
         by_layer = {
             layer: decode({part: f.get_tensor(tensor_key(task, pooling, layer, part)) for part in parts},
                           metadata["storage_dtype"])

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pipeline.config import SELECTION_RULES
 from pipeline.probing.objectives import (
     ObjectiveSettings,
     check_objectives,
@@ -231,7 +232,9 @@ def fold_masks(p: np.ndarray, folds: int, seed: int) -> np.ndarray:
 @dataclass
 class LogisticProbe:
     """Standardized features, then L2 logistic regression on targets made from soft labels by
-    `objective` (`objectives.OBJECTIVES`); C chosen by CV on the probe's own training labels.
+    `objective` (`objectives.OBJECTIVES`); C chosen by CV on the probe's own training labels, by
+    the rule `selection` (`choose_c`). `cv_losses_` and `cv_errors_`: each C's CV loss and its
+    standard error.
 
     Parameters live in `__init__`; fitted state ends with an underscore.
     """
@@ -241,11 +244,15 @@ class LogisticProbe:
     seed: int = 0
     max_iter: int = MAX_ITER
     objective: str = "soft_ce"
+    selection: str = "one_se"
     settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
     cv_losses_: dict[float, float] = field(default_factory=dict, init=False)
+    cv_errors_: dict[float, float] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         check_objectives([self.objective])
+        if self.selection not in SELECTION_RULES:
+            raise ValueError(f"unknown C selection rule {self.selection!r}; allowed: {list(SELECTION_RULES)}")
 
     def fit(self, x: np.ndarray, p: np.ndarray) -> LogisticProbe:
         _fit_into([[self]], [x], np.asarray(p, dtype=np.float64)[:, None])
@@ -264,17 +271,21 @@ class LogisticProbe:
 
     @property
     def c_at_edge_(self) -> bool:
-        """Whether the chosen C is the smallest or the largest of the path."""
-        return self.c_ in (min(self.cs), max(self.cs))
+        """Whether the chosen C is the smallest of the path, or beyond its last-but-one (the data
+        want as little regularisation as the path offers)."""
+        cs = sorted(self.cs)
+        return self.c_ <= cs[0] or (len(cs) > 1 and self.c_ > cs[-2])
 
 
 def fit_probes(
     features: Sequence[np.ndarray], labels: np.ndarray, cs: Sequence[float] = DEFAULT_CS, folds: int = 5,
     seed: int = 0, objectives: Sequence[str] | None = None, settings: ObjectiveSettings | None = None,
+    selection: str = "one_se",
 ) -> list[list[LogisticProbe]]:
     """Fitted probes [layer][label set]: `features` (n, d) per layer, `labels` (n, S) one column
     of soft labels per label set, `objectives` one name per column (default all "soft_ce"; see
-    `objectives.OBJECTIVES`); each probe picks C by CV on its own label column."""
+    `objectives.OBJECTIVES`); each probe picks C by CV on its own label column, by the rule
+    `selection` (`choose_c`)."""
     labels = np.asarray(labels, dtype=np.float64)
     if len(features) == 0:
         raise ValueError("fit_probes needs features of at least one layer")
@@ -283,7 +294,8 @@ def fit_probes(
     if len(objectives) != n_sets:
         raise ValueError(f"{len(objectives)} objectives for {n_sets} label sets")
     settings = settings or ObjectiveSettings()
-    probes = [[LogisticProbe(cs, folds, seed, objective=name, settings=settings) for name in objectives]
+    probes = [[LogisticProbe(cs, folds, seed, objective=name, selection=selection, settings=settings)
+               for name in objectives]
               for _ in features]
     _fit_into(probes, features, labels)
     return probes
@@ -321,17 +333,21 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
         z = (x - mean) / scale
         fit = _fit_objectives(z, labels, weights, c_grid, objectives, settings)
         coef, intercept = fit.coef.reshape(*grid, -1), fit.intercept.reshape(grid)
-        cv = _cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else None
+        cv, cv_se = _cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else (None, None)
         for s, probe in enumerate(layer_probes):
-            best = int(np.argmin(np.where(np.isfinite(cv[s]), cv[s], np.inf))) if cv is not None else 0
+            choice = choose_c(cs, cv[s], cv_se[s], settings.selection) if cv is not None else Choice(0, 0, 0.0)
             probe.mean_, probe.scale_ = mean, scale
-            probe.c_ = float(cs[best])
+            probe.c_ = choice.c(cs)
             probe.cv_losses_ = dict(zip(cs.tolist(), cv[s].tolist())) if cv is not None else {}
-            probe.coef_, probe.intercept_ = coef[s, best, -1], float(intercept[s, best, -1])
+            probe.cv_errors_ = dict(zip(cs.tolist(), cv_se[s].tolist())) if cv is not None else {}
+            # the probe at the chosen C: between two Cs of the path, their fits blended by the same fraction
+            probe.coef_ = (1 - choice.t) * coef[s, choice.low, -1] + choice.t * coef[s, choice.high, -1]
+            probe.intercept_ = float((1 - choice.t) * intercept[s, choice.low, -1] + choice.t * intercept[s, choice.high, -1])
             probe.path_coef_, probe.path_intercept_ = coef[s, :, -1], intercept[s, :, -1]
-            # the chosen C's fits only: an unpenalised fit of separable data never converges, and
-            # its held-out loss keeps it from being chosen
-            probe.converged_ = bool(fit.converged.reshape(grid)[s, best].all())
+            # the chosen fits only: an unpenalised fit of separable data never converges, and its
+            # held-out loss keeps it from being chosen
+            used = [i for i, share in ((choice.low, 1 - choice.t), (choice.high, choice.t)) if share > 0]
+            probe.converged_ = bool(fit.converged.reshape(grid)[s, used].all())
             if not probe.converged_:
                 warnings.warn(f"logistic probe (label set {s}) did not reach ‖∇‖ ≤ {TOL} at its chosen C "
                               f"{probe.c_} within {settings.max_iter} iterations", RuntimeWarning, stacklevel=3)
@@ -362,8 +378,52 @@ def _fit_objectives(z: np.ndarray, labels: np.ndarray, weights: np.ndarray, c_gr
 
 
 def _cv_losses(z: np.ndarray, labels: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
-               held: np.ndarray) -> np.ndarray:
-    """Mean over folds of the held-out cross-entropy against `labels` (n, label set), (label set, C)."""
+               held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The held-out cross-entropy against `labels` (n, label set): its mean over folds (label set,
+    C), and its standard error from the spread of the n per-example losses (each example is held
+    out once)."""
     logits = (coef @ z.T) + intercept[..., None]
-    ce = _softplus(logits) - labels.T[:, None, None, :] * logits
-    return (np.where(held, ce, 0.0).sum(-1) / held.sum(-1)).mean(-1)
+    ce = np.where(held, _softplus(logits) - labels.T[:, None, None, :] * logits, 0.0)
+    per_example = ce.sum(2)  # label set, C, n
+    return (ce.sum(-1) / held.sum(-1)).mean(-1), per_example.std(-1) / np.sqrt(per_example.shape[-1])
+
+
+class Choice(NamedTuple):
+    """A chosen C between two neighbours of the path: index `low` (the larger CV loss), index `high`,
+    and the fraction `t` of the way from low to high (0 or 1 where a C of the path is chosen), in
+    log C (where an unpenalised fit is a decade beyond the largest finite C)."""
+
+    low: int
+    high: int
+    t: float
+
+    def c(self, cs: np.ndarray) -> float:
+        if self.t in (0.0, 1.0):
+            return float(cs[self.high if self.t else self.low])
+        finite = cs[np.isfinite(cs)]
+        ends = np.log10(np.where(np.isfinite(cs[[self.low, self.high]]), cs[[self.low, self.high]], 10 * finite.max()))
+        return float(10 ** ((1 - self.t) * ends[0] + self.t * ends[1]))
+
+
+def choose_c(cs: np.ndarray, losses: np.ndarray, errors: np.ndarray, rule: str) -> Choice:
+    """The chosen C: the least CV loss ("min"); or ("one_se", after Hastie et al. 2009 §7.10) the
+    smallest C whose CV loss is within one standard error of the least, on the CV curve
+    interpolated linearly in log C between the path's Cs, so that the choice moves continuously
+    with the losses (a tiny change of the features never jumps it a decade). A non-finite loss is
+    never chosen."""
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    best = int(np.argmin(losses))
+    if rule == "min":
+        return Choice(best, best, 0.0)
+    if rule != "one_se":
+        raise ValueError(f"unknown C selection rule {rule!r}; allowed: {list(SELECTION_RULES)}")
+    threshold = losses[best] + errors[best]
+    order = np.argsort(cs)
+    first = int(np.flatnonzero(losses[order] <= threshold)[0])
+    high = int(order[first])
+    if first == 0:
+        return Choice(high, high, 0.0)
+    low = int(order[first - 1])  # the next stronger penalty, whose loss is above the threshold
+    if not np.isfinite(losses[low]):
+        return Choice(low, high, 1.0)
+    return Choice(low, high, float((losses[low] - threshold) / (losses[low] - losses[high])))

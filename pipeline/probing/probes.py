@@ -47,7 +47,7 @@ def evaluate_layers(
     labels = np.column_stack([gold[train].astype(float), *(weak[s][train] for s, _ in setups)])
     layers = list(by_layer)
     fitted = fit_probes([by_layer[layer][train] for layer in layers], labels, cs=probes.Cs, folds=probes.cv_folds,
-                        seed=probes.seed, objectives=["soft_ce", *(m for _, m in setups)])
+                        seed=probes.seed, selection=probes.selection, objectives=["soft_ce", *(m for _, m in setups)])
     results = []
     for layer, (gold_probe, *w2s_probes) in zip(layers, fitted):
         x_test = by_layer[layer][test]

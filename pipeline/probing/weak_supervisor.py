@@ -119,7 +119,7 @@ def weak_labels(
     elif spec.kind == "probe":
         if features is None:
             raise ValueError("weak supervisor of kind 'probe' needs the weak model's activations")
-        probe = LogisticProbe(cs=probes.Cs, folds=probes.cv_folds, seed=probes.seed)
+        probe = LogisticProbe(cs=probes.Cs, folds=probes.cv_folds, seed=probes.seed, selection=probes.selection)
         p_weak = probe.fit(features[train], labels[train].astype(float)).predict_proba(features)
     else:
         raise ValueError(f"weak supervisor kind {spec.kind!r} is not allowed: use one of {list(KINDS)}")

@@ -4,7 +4,7 @@ as float32, and errors that name what is stored."""
 import numpy as np
 import pytest
 
-from pipeline.extraction.store import load_activations, read_metadata, save_activations
+from pipeline.extraction.store import decode, encode, load_activations, read_metadata, save_activations
 
 
 def _features(rng, scale: float = 1.0) -> dict:
@@ -27,7 +27,8 @@ def test_each_storage_dtype_reads_back_as_float32_within_its_rounding_of_each_un
     out = tmp_path / "a.safetensors"
     stored = save_activations(out, features, {"poolings": ["last", "mean"]}, dtype)
     values = 2 * 2 * 50 * 8
-    affine = 0 if dtype == "float32" else 2 * 2 * 2 * 8 * 4  # a float32 center and scale per unit
+    # per tensor: a float32 center and axis spread per dim, and the float16 axes (8 × 8)
+    affine = 0 if dtype == "float32" else 2 * 2 * (2 * 8 * 4 + 8 * 8 * 2)
     assert stored == values * bytes_per_value + affine == read_metadata(out)["stored_bytes"]
     for pooling in ("last", "mean"):
         by_layer, _ = load_activations(out, "t", [2], pooling)
@@ -41,6 +42,27 @@ def test_each_storage_dtype_reads_back_as_float32_within_its_rounding_of_each_un
             with np.errstate(over="ignore"):  # 1e6 is beyond float16's range
                 raw = np.abs(original.astype(np.float16).astype(np.float32) - original) / original.std(0).clip(1e-12)
             assert raw[:, 1].max() > 1
+
+
+@pytest.mark.parametrize(("dtype", "error"), [("float16", 2.0**-11), ("bfloat16", 2.0**-8)])
+def test_16_bit_storage_keeps_every_direction_to_its_own_precision_in_collinear_features(dtype, error):
+    """Nearly collinear units (a language model's are): along the direction of least variance,
+    the read-back features keep that direction's spread to the dtype's precision. Each unit
+    rounded on its own would bury that direction in its rounding noise."""
+    rng = np.random.default_rng(1)
+    n, d = 400, 12
+    latent = rng.standard_normal((n, 3))
+    x = (latent @ rng.standard_normal((3, d)) + 1e-4 * rng.standard_normal((n, d))).astype(np.float32)
+    centered = x - x.mean(0, dtype=np.float64)
+    variances, axes = np.linalg.eigh(centered.T @ centered / n)
+    weakest = axes[:, 0]  # a probe could weigh this direction most
+    spread = np.sqrt(variances[0])
+    back = decode(encode(x, dtype), dtype)
+    deviation = np.abs((back - x) @ weakest) / spread
+    assert deviation.max() <= np.sqrt(n) * error  # a standardized score is at most sqrt(n − 1)
+    z = (x - x.mean(0)) / x.std(0)  # float16 rounding of each standardized unit alone
+    per_unit = (z.astype(np.float16).astype(np.float32) - z) * x.std(0)
+    assert np.abs(per_unit @ weakest).max() / spread > 10  # ten times that direction's spread
 
 
 def test_what_is_not_stored_is_refused_naming_what_is(tmp_path):

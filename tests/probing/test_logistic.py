@@ -5,7 +5,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 from pipeline.config import MetricsConfig, ProbeConfig
-from pipeline.probing.logistic import LogisticProbe, fit_logistic_batch, fit_probes, fold_masks
+from pipeline.probing.logistic import LogisticProbe, choose_c, fit_logistic_batch, fit_probes, fold_masks
 from pipeline.probing.probes import evaluate_layers
 
 
@@ -67,7 +67,7 @@ def test_unpenalised_fit_of_rank_deficient_separable_features_stays_finite_and_i
 
 def test_the_path_holds_every_fixed_c_fit_and_flags_an_edge_choice():
     x, y = _data()
-    probe = LogisticProbe(cs=[1e-4, 0.1, 10.0, np.inf]).fit(x, y)
+    probe = LogisticProbe(cs=[1e-4, 0.1, 10.0, np.inf], selection="min").fit(x, y)
     path = probe.predict_proba_path(x)
     assert path.shape == (4, len(y))
     np.testing.assert_allclose(path[probe.cs.index(probe.c_)], probe.predict_proba(x))
@@ -76,7 +76,7 @@ def test_the_path_holds_every_fixed_c_fit_and_flags_an_edge_choice():
     np.testing.assert_allclose(path[0], fixed, atol=1e-4)  # the full-data fit at C = 1e-4
     assert not probe.c_at_edge_ and probe.c_ in (0.1, 10.0)
     noise = np.random.default_rng(3).random(len(y)) < 0.5  # labels unrelated to x: the strongest penalty wins
-    assert LogisticProbe(cs=[1e-4, 0.1, 10.0]).fit(x, noise.astype(float)).c_at_edge_
+    assert LogisticProbe(cs=[1e-4, 0.1, 10.0], selection="min").fit(x, noise.astype(float)).c_at_edge_
 
 
 def test_soft_labels_equal_weighted_duplicates():
@@ -108,7 +108,7 @@ def test_soft_label_probe_on_0_1_labels_equals_hard_label_regression_with_the_sa
     hard-label LogisticRegression fit on the same folds and scored by held-out log-loss."""
     x, y = _correlated(n=800)
     cs = [0.001, 0.01, 0.1, 1.0, 10.0]
-    probe = LogisticProbe(cs=cs, folds=4, seed=3).fit(x, y)
+    probe = LogisticProbe(cs=cs, folds=4, seed=3, selection="min").fit(x, y)
     z = _standardize(x, x)
 
     def hard(c, rows):
@@ -120,6 +120,48 @@ def test_soft_label_probe_on_0_1_labels_equals_hard_label_regression_with_the_sa
     np.testing.assert_allclose(list(probe.cv_losses_.values()), losses, rtol=1e-3)
     assert probe.c_ == cs[int(np.argmin(losses))]
     np.testing.assert_allclose(probe.predict_proba(x), hard(probe.c_, slice(None)).predict_proba(z)[:, 1], atol=1e-3)
+
+
+def test_one_se_rule_picks_where_the_interpolated_cv_curve_meets_one_standard_error_above_the_least():
+    """The per-example held-out log-losses (scikit-learn's fits on the same folds) give the SE; the
+    chosen C is where the CV curve, linear in log C between the path's Cs, first comes within one SE
+    of the least loss, and the probe there blends its two neighbours' fits by the same fraction."""
+    x, y = _data(n=800)
+    cs = [0.001, 0.01, 0.1, 1.0, 10.0]
+    probe = LogisticProbe(cs=cs, folds=4, seed=3, selection="one_se").fit(x, y)
+    z = _standardize(x, x)
+    held = fold_masks(y, 4, seed=3)
+    per_example = np.zeros((len(cs), len(y)))
+    for i, c in enumerate(cs):
+        for m in held:
+            logit = LogisticRegression(C=c, tol=1e-8, max_iter=10_000).fit(z[~m], y[~m]).decision_function(z[m])
+            per_example[i, m] = np.logaddexp(0, logit) - y[m] * logit
+    losses = np.array(list(probe.cv_losses_.values()))
+    best = int(np.argmin(losses))
+    se = per_example[best].std() / np.sqrt(len(y))
+    np.testing.assert_allclose(probe.cv_errors_[cs[best]], se, rtol=1e-3)
+    high = next(i for i, loss in enumerate(losses) if loss <= losses[best] + se)
+    assert 0 < high < best  # this data's CV curve is flat enough to move off the least loss
+    t = (losses[high - 1] - losses[best] - probe.cv_errors_[cs[best]]) / (losses[high - 1] - losses[high])
+    assert probe.c_ == pytest.approx(10 ** ((1 - t) * np.log10(cs[high - 1]) + t * np.log10(cs[high])), rel=1e-9)
+    np.testing.assert_allclose(probe.coef_, (1 - t) * probe.path_coef_[high - 1] + t * probe.path_coef_[high])
+
+
+def test_one_se_choice_moves_continuously_where_the_least_loss_jumps():
+    """Two Cs whose CV losses nearly tie: the least-loss rule jumps between them as the losses
+    trade places; the one-SE rule's C moves by a sliver."""
+    cs = np.array([0.1, 1.0, 10.0, np.inf])
+    errors = np.full(4, 0.01)
+    before, after = np.array([0.70, 0.62, 0.6001, 0.6000]), np.array([0.70, 0.62, 0.6000, 0.6001])
+    assert choose_c(cs, before, errors, "min").c(cs) == np.inf and choose_c(cs, after, errors, "min").c(cs) == 10.0
+    moved = choose_c(cs, after, errors, "one_se").c(cs) / choose_c(cs, before, errors, "one_se").c(cs)
+    assert abs(np.log10(moved)) < 0.01
+    assert choose_c(cs, np.array([0.5, 0.62, 0.6, 0.6]), errors, "one_se").c(cs) == 0.1  # the least loss at the edge
+
+
+def test_selection_rule_is_checked():
+    with pytest.raises(ValueError, match="'median'.*one_se"):
+        LogisticProbe(selection="median")
 
 
 def test_probe_on_hard_labels_matches_scikit_learn_accuracy():
@@ -141,7 +183,7 @@ def test_probes_batched_over_layers_equal_probes_fit_alone():
     for x, row in zip(layers, batched):
         for s, probe in enumerate(row):
             alone = LogisticProbe(cs=[0.01, 1.0], folds=3, seed=2).fit(x, labels[:, s])
-            assert probe.c_ == alone.c_
+            assert probe.c_ == pytest.approx(alone.c_, rel=1e-6)
             np.testing.assert_allclose(list(probe.cv_losses_.values()), list(alone.cv_losses_.values()), rtol=1e-6)
             np.testing.assert_allclose(probe.predict_proba(x), alone.predict_proba(x), atol=1e-6)
 
@@ -160,17 +202,17 @@ def test_weak_to_strong_probe_never_sees_gold_labels():
     # equal up to float32 rounding: the batch's BLAS products may block differently when another
     # column's labels change; a probe that read gold labels would move far more than 1e-6
     np.testing.assert_allclose(preds["p_w2s"], preds2["p_w2s"], atol=1e-6, rtol=0)
-    assert row["w2s_C"] == row2["w2s_C"]
+    assert row["w2s_C"] == pytest.approx(row2["w2s_C"], rel=1e-6)
     assert row2["gold_acc"] < row["gold_acc"] - 0.1
 
 
 def test_cross_validation_picks_weaker_regularization_when_signal_is_strong():
     x, y = _data(n=800)
-    probe = LogisticProbe(cs=[1e-4, 1.0], folds=4).fit(x, y)
+    probe = LogisticProbe(cs=[1e-4, 1.0], folds=4, selection="min").fit(x, y)
     assert probe.c_ == 1.0
     assert probe.cv_losses_[1e-4] > probe.cv_losses_[1.0]
     noise = np.random.default_rng(5).integers(0, 2, len(y)).astype(float)
-    assert LogisticProbe(cs=[1e-4, 10.0], folds=4).fit(x, noise).c_ == 1e-4
+    assert LogisticProbe(cs=[1e-4, 10.0], folds=4, selection="min").fit(x, noise).c_ == 1e-4
 
 
 def test_non_convergence_is_reported():
