@@ -144,7 +144,7 @@ class ProbeConfig(Section):
     """Seed of the fold assignment."""
     selection: str = "one_se"
     """How C is picked from the CV losses: one_se (the smallest C within one standard error of the
-    least loss) or min (the least loss)."""
+    least loss, on the CV curve interpolated in log C) or min (the least loss)."""
     objectives: tuple[str, ...] = ("soft_ce",)
     """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
     layers: tuple[int | float, ...] | None = None

@@ -333,7 +333,8 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
         z = (x - mean) / scale
         fit = _fit_objectives(z, labels, weights, c_grid, objectives, settings)
         coef, intercept = fit.coef.reshape(*grid, -1), fit.intercept.reshape(grid)
-        cv, cv_se = _cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1 else (None, None)
+        cv, cv_se = (_cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1
+                     else (None, None))
         for s, probe in enumerate(layer_probes):
             choice = choose_c(cs, cv[s], cv_se[s], settings.selection) if cv is not None else Choice(0, 0, 0.0)
             probe.mean_, probe.scale_ = mean, scale
@@ -342,7 +343,8 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
             probe.cv_errors_ = dict(zip(cs.tolist(), cv_se[s].tolist())) if cv is not None else {}
             # the probe at the chosen C: between two Cs of the path, their fits blended by the same fraction
             probe.coef_ = (1 - choice.t) * coef[s, choice.low, -1] + choice.t * coef[s, choice.high, -1]
-            probe.intercept_ = float((1 - choice.t) * intercept[s, choice.low, -1] + choice.t * intercept[s, choice.high, -1])
+            probe.intercept_ = float((1 - choice.t) * intercept[s, choice.low, -1]
+                                     + choice.t * intercept[s, choice.high, -1])
             probe.path_coef_, probe.path_intercept_ = coef[s, :, -1], intercept[s, :, -1]
             # the chosen fits only: an unpenalised fit of separable data never converges, and its
             # held-out loss keeps it from being chosen

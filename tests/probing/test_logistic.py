@@ -160,7 +160,7 @@ def test_one_se_choice_moves_continuously_where_the_least_loss_jumps():
 
 
 def test_selection_rule_is_checked():
-    with pytest.raises(ValueError, match="'median'.*one_se"):
+    with pytest.raises(ValueError, match=r"'median'.*one_se"):
         LogisticProbe(selection="median")
 
 
