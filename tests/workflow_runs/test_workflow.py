@@ -192,9 +192,15 @@ def test_interrupted_run_resumes_to_identical_outputs(small_run, tmp_path):
     )
     activations = tmp_path / "results" / "activations" / "local-s0"
 
+    def command_line(child: psutil.Process) -> list[str]:
+        try:
+            return child.cmdline()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):  # a job that ended since it was listed
+            return []
+
     def running_extraction() -> list[psutil.Process]:
         children = psutil.Process(process.pid).children(recursive=True)
-        return [c for c in children if any("extract" in part for part in c.cmdline())]
+        return [c for c in children if any("extract" in part for part in command_line(c))]
 
     try:
         # finished in Snakemake's own records: a file written by a job that Snakemake has not yet
