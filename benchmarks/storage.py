@@ -10,9 +10,8 @@ Prints, against the first dtype: the largest |Δ test accuracy| of every weak, W
 same over the W2S and gold probes whose cross-validated C is the same in both runs (the storage's
 own effect on a fit), how many C choices moved, how many transition verdicts change, and the
 bytes stored per revision. Then the bytes per revision of Pythia-70M's shape (6 layers +
-embeddings, width 512) for the real tasks' default sizes, from the shape alone (no download):
-16-bit scores plus, per hidden state, the float16 axes (512 × 512) and a float32 mean and spread
-per dimension (`pipeline.extraction.store.encode`).
+embeddings, width 512) for the real tasks' default sizes, from the store's encoding of one
+hidden state of that shape (no download).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import yaml
 from end_to_end import ROOT, run  # the default run in a fresh folder, as that benchmark runs it
 
 from pipeline import paths
-from pipeline.extraction.store import read_metadata
+from pipeline.extraction.store import encode, read_metadata
 
 ACCURACIES = ("weak_acc", "w2s_acc", "gold_acc")
 KEY = ["model", "revision", "task", "layer", "supervisor", "method"]
@@ -35,7 +34,6 @@ VERDICT_KEY = ["model", "task", "layer", "supervisor", "method", "metric", "unit
 # Pythia-70M: 6 layers (7 hidden states with the embeddings), width 512; a real task's default
 # splits A = B = 2,500 and test 2,000 (docs/tasks.md)
 PYTHIA_70M = {"hidden_states": 7, "width": 512, "examples": 7000}
-BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
 def outcome(workdir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
@@ -83,10 +81,9 @@ def main() -> None:
     shape = PYTHIA_70M
     print(f"\nPythia-70M's shape ({shape['hidden_states']} hidden states × width {shape['width']} × "
           f"{shape['examples']:,} examples, one pooling), bytes per revision:")
-    for dtype, size in BYTES.items():
-        per_state = shape["width"] * shape["examples"] * size
-        if size == 2:  # the axes in float16, a float32 mean and axis spread per dimension
-            per_state += shape["width"] ** 2 * 2 + 2 * shape["width"] * 4
+    state = np.random.default_rng(0).standard_normal((shape["examples"], shape["width"])).astype(np.float32)
+    for dtype in ("float32", "float16", "bfloat16"):  # the bytes of what the store writes for one state
+        per_state = sum(part.nbytes for part in encode(state, dtype).values())
         print(f"  {dtype:>9}: {shape['hidden_states'] * per_state / 1e6:,.1f} MB")
 
 

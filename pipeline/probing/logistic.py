@@ -251,8 +251,7 @@ class LogisticProbe:
 
     def __post_init__(self) -> None:
         check_objectives([self.objective])
-        if self.selection not in SELECTION_RULES:
-            raise ValueError(f"unknown C selection rule {self.selection!r}; allowed: {list(SELECTION_RULES)}")
+        _check_selection(self.selection)
 
     def fit(self, x: np.ndarray, p: np.ndarray) -> LogisticProbe:
         _fit_into([[self]], [x], np.asarray(p, dtype=np.float64)[:, None])
@@ -390,6 +389,12 @@ def _cv_losses(z: np.ndarray, labels: np.ndarray, coef: np.ndarray, intercept: n
     return (ce.sum(-1) / held.sum(-1)).mean(-1), per_example.std(-1) / np.sqrt(per_example.shape[-1])
 
 
+def _check_selection(rule: str) -> str:
+    if rule not in SELECTION_RULES:
+        raise ValueError(f"unknown C selection rule {rule!r}; allowed: {list(SELECTION_RULES)}")
+    return rule
+
+
 class Choice(NamedTuple):
     """A chosen C between two neighbours of the path: index `low` (the larger CV loss), index `high`,
     and the fraction `t` of the way from low to high (0 or 1 where a C of the path is chosen), in
@@ -415,10 +420,8 @@ def choose_c(cs: np.ndarray, losses: np.ndarray, errors: np.ndarray, rule: str) 
     never chosen."""
     losses = np.where(np.isfinite(losses), losses, np.inf)
     best = int(np.argmin(losses))
-    if rule == "min":
+    if _check_selection(rule) == "min":
         return Choice(best, best, 0.0)
-    if rule != "one_se":
-        raise ValueError(f"unknown C selection rule {rule!r}; allowed: {list(SELECTION_RULES)}")
     threshold = losses[best] + errors[best]
     order = np.argsort(cs)
     first = int(np.flatnonzero(losses[order] <= threshold)[0])
