@@ -30,12 +30,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from pipeline.probing.logistic import DEFAULT_CS, fit_probes, fold_masks
+from pipeline.config import DEFAULT_CS
+from pipeline.probing.logistic import fit_probes, fold_masks
 from pipeline.probing.objectives import OBJECTIVES, ObjectiveSettings, logconf_alphas
 
-# an unpenalised fit of separable data runs to each side's own iteration cap (ours 1000, scikit-learn's
-# 100): both sides search the finite part of the default path, as LogisticRegressionCV must
-CS = [c for c in DEFAULT_CS if np.isfinite(c)]
+# the default path has no unpenalised fit, which LogisticRegressionCV could not search either
+CS = list(DEFAULT_CS)
 
 FULL = {"layers": 24, "n": 4000, "d": 1024}
 QUICK = {"layers": 4, "n": 1000, "d": 256}

@@ -19,8 +19,13 @@ class ConfigError(ValueError):
 
 OBJECTIVES: tuple[str, ...] = ("soft_ce", "hard_ce", "logconf", "knn")
 """The W2S probes' training objectives (pipeline.probing.objectives)."""
-SELECTION_RULES: tuple[str, ...] = ("one_se", "min")
+SELECTION_RULES: tuple[str, ...] = ("min", "one_se")
 """How a probe picks C from its CV losses (pipeline.probing.logistic.choose_c)."""
+# the default regularisation path, one C per decade. No unpenalised fit (C = inf): on separable data
+# it has no optimum and stops at the iteration cap, so its CV loss is the cap's artefact and moves
+# under any perturbation (16-bit storage moved the chosen C through it); 1e4 on standardized
+# features is as weak a penalty as a probe needs where the optimum exists
+DEFAULT_CS: tuple[float, ...] = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 POOLINGS: tuple[str, ...] = ("last", "first", "mean")
 """Poolings over a text's tokens: the last non-pad token, the first (an encoder's CLS), the mean."""
 STORAGE_DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32")
@@ -135,16 +140,16 @@ class ExtractionConfig(Section):
 class ProbeConfig(Section):
     key = "probes"
 
-    Cs: tuple[float, ...] = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, float("inf"))
-    """The regularisation path (inf: unpenalised); each probe picks one C by CV on its own
+    Cs: tuple[float, ...] = DEFAULT_CS
+    """The regularisation path (inf: unpenalised, not in the default); each probe picks one C by CV on its own
     training labels, and the gain under every fixed C is reported beside it."""
     cv_folds: int = 5
     """Folds of that cross-validation."""
     seed: int = 0
     """Seed of the fold assignment."""
-    selection: str = "one_se"
-    """How C is picked from the CV losses: one_se (the smallest C within one standard error of the
-    least loss, on the CV curve interpolated in log C) or min (the least loss)."""
+    selection: str = "min"
+    """How C is picked from the CV losses: min (the least loss) or one_se (the smallest C within
+    one standard error of the least loss)."""
     objectives: tuple[str, ...] = ("soft_ce",)
     """Training objectives of the W2S probe, each a probe of its own (pipeline.probing.objectives)."""
     layers: tuple[int | float, ...] | None = None

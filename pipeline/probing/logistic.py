@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipeline.config import SELECTION_RULES
+from pipeline.config import DEFAULT_CS, SELECTION_RULES
 from pipeline.probing.objectives import (
     ObjectiveSettings,
     check_objectives,
@@ -28,9 +28,6 @@ from pipeline.probing.objectives import (
     own_labels,
 )
 
-# the regularisation path: 1e-4 … 1e4 and an unpenalised fit (C = inf), so that the chosen C
-# sits at an edge only where the data want no or all the regularisation there is
-DEFAULT_CS: tuple[float, ...] = (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, float("inf"))
 # on ‖∇‖₂ of the objective divided by the total example weight (sklearn's scaling, where its
 # default is 1e-4 on max |∂|): at 1e-5 the coefficients sit within ~0.1% of the optimum
 TOL = 1e-5
@@ -244,7 +241,7 @@ class LogisticProbe:
     seed: int = 0
     max_iter: int = MAX_ITER
     objective: str = "soft_ce"
-    selection: str = "one_se"
+    selection: str = "min"
     settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
     cv_losses_: dict[float, float] = field(default_factory=dict, init=False)
     cv_errors_: dict[float, float] = field(default_factory=dict, init=False)
@@ -270,16 +267,14 @@ class LogisticProbe:
 
     @property
     def c_at_edge_(self) -> bool:
-        """Whether the chosen C is the smallest of the path, or beyond its last-but-one (the data
-        want as little regularisation as the path offers)."""
-        cs = sorted(self.cs)
-        return self.c_ <= cs[0] or (len(cs) > 1 and self.c_ > cs[-2])
+        """Whether the chosen C is the smallest or the largest of the path."""
+        return self.c_ in (min(self.cs), max(self.cs))
 
 
 def fit_probes(
     features: Sequence[np.ndarray], labels: np.ndarray, cs: Sequence[float] = DEFAULT_CS, folds: int = 5,
     seed: int = 0, objectives: Sequence[str] | None = None, settings: ObjectiveSettings | None = None,
-    selection: str = "one_se",
+    selection: str = "min",
 ) -> list[list[LogisticProbe]]:
     """Fitted probes [layer][label set]: `features` (n, d) per layer, `labels` (n, S) one column
     of soft labels per label set, `objectives` one name per column (default all "soft_ce"; see
@@ -335,20 +330,16 @@ def _fit_into(probes: list[list[LogisticProbe]], features: Sequence[np.ndarray],
         cv, cv_se = (_cv_losses(z, selection, coef[:, :, :-1], intercept[:, :, :-1], held) if len(cs) > 1
                      else (None, None))
         for s, probe in enumerate(layer_probes):
-            choice = choose_c(cs, cv[s], cv_se[s], settings.selection) if cv is not None else Choice(0, 0, 0.0)
+            chosen = choose_c(cs, cv[s], cv_se[s], settings.selection) if cv is not None else 0
             probe.mean_, probe.scale_ = mean, scale
-            probe.c_ = choice.c(cs)
+            probe.c_ = float(cs[chosen])
             probe.cv_losses_ = dict(zip(cs.tolist(), cv[s].tolist())) if cv is not None else {}
             probe.cv_errors_ = dict(zip(cs.tolist(), cv_se[s].tolist())) if cv is not None else {}
-            # the probe at the chosen C: between two Cs of the path, their fits blended by the same fraction
-            probe.coef_ = (1 - choice.t) * coef[s, choice.low, -1] + choice.t * coef[s, choice.high, -1]
-            probe.intercept_ = float((1 - choice.t) * intercept[s, choice.low, -1]
-                                     + choice.t * intercept[s, choice.high, -1])
+            probe.coef_, probe.intercept_ = coef[s, chosen, -1], float(intercept[s, chosen, -1])
             probe.path_coef_, probe.path_intercept_ = coef[s, :, -1], intercept[s, :, -1]
-            # the chosen fits only: an unpenalised fit of separable data never converges, and its
+            # the chosen C's fits only: an unpenalised fit of separable data never converges, and its
             # held-out loss keeps it from being chosen
-            used = [i for i, share in ((choice.low, 1 - choice.t), (choice.high, choice.t)) if share > 0]
-            probe.converged_ = bool(fit.converged.reshape(grid)[s, used].all())
+            probe.converged_ = bool(fit.converged.reshape(grid)[s, chosen].all())
             if not probe.converged_:
                 warnings.warn(f"logistic probe (label set {s}) did not reach ‖∇‖ ≤ {TOL} at its chosen C "
                               f"{probe.c_} within {settings.max_iter} iterations", RuntimeWarning, stacklevel=3)
@@ -395,40 +386,13 @@ def _check_selection(rule: str) -> str:
     return rule
 
 
-class Choice(NamedTuple):
-    """A chosen C between two neighbours of the path: index `low` (the larger CV loss), index `high`,
-    and the fraction `t` of the way from low to high (0 or 1 where a C of the path is chosen), in
-    log C (where an unpenalised fit is a decade beyond the largest finite C)."""
-
-    low: int
-    high: int
-    t: float
-
-    def c(self, cs: np.ndarray) -> float:
-        if self.t in (0.0, 1.0):
-            return float(cs[self.high if self.t else self.low])
-        finite = cs[np.isfinite(cs)]
-        ends = np.log10(np.where(np.isfinite(cs[[self.low, self.high]]), cs[[self.low, self.high]], 10 * finite.max()))
-        return float(10 ** ((1 - self.t) * ends[0] + self.t * ends[1]))
-
-
-def choose_c(cs: np.ndarray, losses: np.ndarray, errors: np.ndarray, rule: str) -> Choice:
-    """The chosen C: the least CV loss ("min"); or ("one_se", after Hastie et al. 2009 §7.10) the
-    smallest C whose CV loss is within one standard error of the least, on the CV curve
-    interpolated linearly in log C between the path's Cs, so that the choice moves continuously
-    with the losses (a tiny change of the features never jumps it a decade). A non-finite loss is
-    never chosen."""
+def choose_c(cs: np.ndarray, losses: np.ndarray, errors: np.ndarray, rule: str) -> int:
+    """Index of the chosen C: the least CV loss ("min", scikit-learn's LogisticRegressionCV); or
+    ("one_se", Hastie et al. 2009 §7.10, glmnet's lambda.1se) the smallest C whose CV loss is
+    within one standard error of the least. A non-finite loss is never chosen."""
     losses = np.where(np.isfinite(losses), losses, np.inf)
     best = int(np.argmin(losses))
     if _check_selection(rule) == "min":
-        return Choice(best, best, 0.0)
-    threshold = losses[best] + errors[best]
+        return best
     order = np.argsort(cs)
-    first = int(np.flatnonzero(losses[order] <= threshold)[0])
-    high = int(order[first])
-    if first == 0:
-        return Choice(high, high, 0.0)
-    low = int(order[first - 1])  # the next stronger penalty, whose loss is above the threshold
-    if not np.isfinite(losses[low]):
-        return Choice(low, high, 1.0)
-    return Choice(low, high, float((losses[low] - threshold) / (losses[low] - losses[high])))
+    return int(order[np.flatnonzero(losses[order] <= losses[best] + errors[best])[0]])
