@@ -34,9 +34,6 @@ from pipeline.config import DEFAULT_CS
 from pipeline.probing.logistic import fit_probes, fold_masks
 from pipeline.probing.objectives import OBJECTIVES, ObjectiveSettings, logconf_alphas
 
-# the default path has no unpenalised fit, which LogisticRegressionCV could not search either
-CS = list(DEFAULT_CS)
-
 FULL = {"layers": 24, "n": 4000, "d": 1024}
 QUICK = {"layers": 4, "n": 1000, "d": 256}
 FOLDS, SEED, TEST_FRACTION = 5, 0, 0.2
@@ -75,7 +72,7 @@ def weak_labels(labels: np.ndarray, seed: int) -> np.ndarray:
 def ours(train: list[np.ndarray], test: list[np.ndarray], p: np.ndarray, y_test: np.ndarray,
          objectives: list[str]) -> list[list[float]]:
     """Test accuracies [layer][objective]."""
-    probes = fit_probes(train, np.tile(p[:, None], len(objectives)), CS, FOLDS, SEED, objectives)
+    probes = fit_probes(train, np.tile(p[:, None], len(objectives)), DEFAULT_CS, FOLDS, SEED, objectives)
     return [[accuracy(probe.predict_proba(x), y_test) for probe in layer] for layer, x in zip(probes, test)]
 
 
@@ -99,7 +96,7 @@ def _sklearn_path(z: np.ndarray, p: np.ndarray, objective: str, max_iter: int) -
         neighbours = NearestNeighbors(n_neighbors=settings.knn_k + 1).fit(z).kneighbors(z, return_distance=False)
         p = p[neighbours[:, 1:]].mean(1)
     model, fits = LogisticRegression(max_iter=max_iter, warm_start=True), []
-    for c in CS:
+    for c in DEFAULT_CS:
         _soft_fit(model.set_params(C=c), z, p)
         if objective == "logconf":
             for alpha in logconf_alphas(settings)[1:]:
@@ -124,7 +121,7 @@ def scikit_learn(train: list[np.ndarray], test: list[np.ndarray], p: np.ndarray,
             layer = []
             for objective in objectives:
                 selection = (p >= 0.5).astype(float) if objective == "hard_ce" else p  # as in fit_probes
-                losses = np.zeros(len(CS))
+                losses = np.zeros(len(DEFAULT_CS))
                 for mask in held:
                     fits = _sklearn_path(z[~mask], p[~mask], objective, max_iter)
                     losses += [_cross_entropy(selection[mask], f.decision_function(z[mask])) for f in fits]
@@ -148,7 +145,8 @@ def main() -> None:
     train, test = [x[:n_train] for x in features], [x[n_train:] for x in features]
     p, y_test = weak_labels(labels, SEED)[:n_train], labels[n_train:]
     print(f"{size['layers']} layers × {n_train} train (+{size['n'] - n_train} test) × {size['d']} features; "
-          f"objectives {args.objectives}; Cs {CS}, {FOLDS} folds; scikit-learn max_iter={args.sklearn_max_iter}; "
+          f"objectives {args.objectives}; Cs {list(DEFAULT_CS)}, {FOLDS} folds; "
+          f"scikit-learn max_iter={args.sklearn_max_iter}; "
           f"weak labels' train accuracy {accuracy(p, labels[:n_train]):.3f}")
     ratios, deltas = [], []
     for run in range(args.repeats):

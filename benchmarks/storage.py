@@ -11,8 +11,7 @@ same over the W2S and gold probes whose cross-validated C is the same in both ru
 own effect on a fit), how many C choices moved, how many transition verdicts change, and the
 bytes stored per revision; then each changed verdict with its p-values, and the bytes per
 revision of Pythia-70M's shape (6 layers + embeddings, width 512) for the real tasks' default
-sizes, from the store's encoding of one
-hidden state of that shape (no download).
+sizes, from the store's encoding of one hidden state of that shape (no download).
 """
 
 from __future__ import annotations

@@ -175,8 +175,9 @@ def load_activations(
         if missing:
             raise KeyError(f"{path} stores no layer {missing} of task {task!r}; it stores layers {sorted(stored)} "
                            "(extraction.layers)")
-        parts = ("layer",) if metadata["storage_dtype"] == "float32" else SIXTEEN_BIT_PARTS
-        if parts is SIXTEEN_BIT_PARTS and tensor_key(task, pooling, min(stored), "basis") not in f.keys():  # noqa: SIM118
+        sixteen_bit = metadata["storage_dtype"] != "float32"
+        parts = SIXTEEN_BIT_PARTS if sixteen_bit else ("layer",)
+        if sixteen_bit and tensor_key(task, pooling, min(stored), "basis") not in f.keys():  # noqa: SIM118
             raise KeyError(f"{path} was written by an older version (16-bit per unit); delete it so that it is "
                            "extracted again")
         by_layer = {
